@@ -1,0 +1,35 @@
+# Two commands do all the set-up: `make demo` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_STORE := demo-store
+
+.PHONY: install demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install when the project's dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	rm -rf $(DEMO_STORE)
+	$(BIN)/overheard --store $(DEMO_STORE) ingest examples --contributor "overheard examples"
+	$(BIN)/overheard --store $(DEMO_STORE) info
+	$(BIN)/overheard --store $(DEMO_STORE) search страх
+	$(BIN)/overheard --store $(DEMO_STORE) search scared
+	$(BIN)/overheard --store $(DEMO_STORE) verify
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/bench_store.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_STORE) .pytest_cache

@@ -1,0 +1,279 @@
+"""The `overheard` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .store import Store, StoreError, default_store_path
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Searchable transcripts and evidence-backed morale findings from "
+                       "open military voice traffic and soldiers' messages.")
+console = Console()
+err = Console(stderr=True)
+
+
+class State:
+    store_path: Path = default_store_path()
+
+
+def fail(message: str, code: int = 1) -> "typer.Exit":
+    err.print(f"[red]error:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+def open_store(create: bool = False) -> Store:
+    try:
+        return Store(State.store_path, create=create)
+    except StoreError as exc:
+        raise fail(str(exc))
+
+
+def version_callback(value: bool):
+    if value:
+        console.print(f"overheard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    store: Path = typer.Option(None, "--store", envvar="OVERHEARD_STORE",
+                               help="Store directory (default ./overheard-store)."),
+    version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True,
+                                 help="Print the version and exit."),
+):
+    """Global options apply to every command."""
+    State.store_path = store or default_store_path()
+
+
+# --------------------------------------------------------------------------- ingest
+@app.command()
+def ingest(
+    paths: List[Path] = typer.Argument(..., help="Files or folders (recursive)."),
+    kind: Optional[str] = typer.Option(None, help="radio|call|interview|message|article (what the file cannot say)."),
+    captured_at: Optional[str] = typer.Option(None, "--captured-at", help="Capture/start time, ISO 8601 (naive = UTC)."),
+    contributor: Optional[str] = typer.Option(None, help="Who supplied the material."),
+    note: Optional[str] = typer.Option(None, help="Free-text note stored with each source."),
+    lang: Optional[str] = typer.Option(None, help="Force the language (ru, uk, en…) instead of detecting it per utterance."),
+    fmt: str = typer.Option("auto", "--format", help="auto|news|messages|text|transcript."),
+    text_col: Optional[str] = typer.Option(None, "--text-col", help="Messages: the text column."),
+    time_col: Optional[str] = typer.Option(None, "--time-col", help="Messages: the time column."),
+    sender_col: Optional[str] = typer.Option(None, "--sender-col", help="Messages: the sender column."),
+    channel_col: Optional[str] = typer.Option(None, "--channel-col", help="Messages: the channel column."),
+    delimiter: Optional[str] = typer.Option(None, help="CSV delimiter (sniffed when not given)."),
+    frequency: Optional[float] = typer.Option(None, help="Radio frequency in Hz."),
+    channel: Optional[str] = typer.Option(None, help="Channel name for everything in these files."),
+    receiver: Optional[str] = typer.Option(None, help="Receiver that made the recording."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list skipped files and why."),
+):
+    """Add files to the store (idempotent: a file already present adds nothing)."""
+    from .ingest import IngestOptions, discover, ingest_paths
+    from .ingest.readers.messages import Columns
+
+    try:
+        opts = IngestOptions(kind=kind, captured_at=captured_at, contributor=contributor, note=note,
+                             lang=lang, format=fmt, delimiter=delimiter, frequency_hz=frequency,
+                             channel=channel, receiver=receiver,
+                             columns=Columns(text_col, time_col, sender_col, channel_col))
+    except ValueError as exc:
+        raise fail(str(exc), 2)
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
+    for p in missing:
+        err.print(f"[red]failed[/] {escape(str(p))}: no such file or folder")
+    store = open_store(create=True)
+    files = list(discover([p for p in paths if p not in missing]))
+    counts = {"added": 0, "present": 0, "skipped": 0, "failed": len(missing)}
+    utterances = 0
+    with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[name]}"), TimeElapsedColumn(), console=err,
+                  transient=True, disable=as_json or len(files) < 2) as progress:
+        task = progress.add_task("ingest", total=len(files), name="")
+
+        def report(result):
+            nonlocal utterances
+            counts[result.status] += 1
+            utterances += result.utterances
+            progress.update(task, advance=1, name=result.path.name)
+            if as_json:
+                print(json.dumps({"path": str(result.path), "status": result.status,
+                                  "message": result.message, "sha256": result.sha256,
+                                  "source_id": result.source_id,
+                                  "utterances": result.utterances}, ensure_ascii=False))
+            elif result.status == "failed":
+                err.print(f"[red]failed[/] {escape(result.line())}")
+            elif result.status == "added":
+                progress.console.print(f"[green]added[/]  {escape(result.line())}  "
+                                       f"[dim]{result.sha256[:12]}[/]")
+            elif result.status == "present":
+                progress.console.print(f"[yellow]present[/] {escape(result.line())}")
+            elif verbose:
+                progress.console.print(f"[dim]skipped {escape(result.line())}[/]")
+
+        ingest_paths(store, [], opts, on_file=report, files=files)
+    if not as_json:
+        err.print(f"[bold]{counts['added']} added[/] ({utterances} utterances), "
+                  f"{counts['present']} already present, {counts['skipped']} skipped{'' if verbose or not counts['skipped'] else ' (-v lists them)'}, "
+                  f"[{'red' if counts['failed'] else 'bold'}]{counts['failed']} failed[/]  "
+                  f"[dim]store: {store.path}[/]")
+    store.close()
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- search
+@app.command()
+def search(
+    query: str = typer.Argument(..., help='Words (any inflected form matches); "quoted phrase" matches literally.'),
+    kind: Optional[str] = typer.Option(None, help="Only this kind of source."),
+    source: Optional[str] = typer.Option(None, help="Only this source (id or SHA-256 prefix)."),
+    lang: Optional[str] = typer.Option(None, help="Only utterances in this language."),
+    since: Optional[str] = typer.Option(None, help="Only utterances at or after this time (ISO 8601)."),
+    until: Optional[str] = typer.Option(None, help="Only utterances at or before this time (ISO 8601)."),
+    code: Optional[str] = typer.Option(None, help="Only utterances with a finding of this indicator code."),
+    limit: int = typer.Option(20, help="Maximum hits."),
+    offset: int = typer.Option(0, help="Skip this many hits (paging)."),
+    order: str = typer.Option("rank", help="rank|time|id."),
+    boilerplate: bool = typer.Option(False, "--boilerplate", help="Include site boilerplate."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per hit."),
+):
+    """Full-text search over every utterance, aware of Russian/Ukrainian word forms."""
+    from .index.search import Filters, SearchError
+    from .index.search import search as run_search
+    from .ingest.readers.base import IngestError, parse_time
+
+    store = open_store()
+    try:
+        filters = Filters(kind=kind, lang=lang, code=code,
+                          since=parse_time(since, what="--since") if since else None,
+                          until=_until(until) if until else None)
+        if source:
+            filters.source_id = store.resolve_source(source)["id"]
+        hits = run_search(store.conn, query, filters, limit=limit, offset=offset, order=order,
+                          include_boilerplate=boilerplate)
+    except (SearchError, StoreError, IngestError) as exc:
+        raise fail(str(exc), 2)
+    if as_json:
+        for hit in hits:
+            print(json.dumps(hit.to_dict(), ensure_ascii=False))
+        return
+    table = Table(title=f"{len(hits)} hit(s) for {query!r}", show_lines=False)
+    for col in ("id", "source", "kind", "lang", "when", "snippet"):
+        table.add_column(col, overflow="fold")
+    for hit in hits:
+        snippet = escape(hit.snippet).replace("**", "\x00")
+        parts = snippet.split("\x00")
+        marked = "".join(f"[bold yellow]{p}[/]" if i % 2 else p for i, p in enumerate(parts))
+        table.add_row(str(hit.utterance_id), hit.source_sha256[:12], hit.kind, hit.lang,
+                      (hit.captured_at or "")[:19], marked)
+    console.print(table)
+
+
+def _until(value: str) -> str:
+    from .ingest.readers.base import parse_time
+    stamp = parse_time(value, what="--until")
+    # a bare date means "to the end of that day"
+    return stamp.replace("T00:00:00Z", "T23:59:59Z") if len(value.strip()) <= 10 else stamp
+
+
+# --------------------------------------------------------------------------- export
+@app.command()
+def export(
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl|csv."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: standard output)."),
+    source: Optional[str] = typer.Option(None, help="Only this source (id or SHA-256 prefix)."),
+):
+    """Export utterances with their provenance (and findings)."""
+    from .export import iter_utterances, write_csv, write_jsonl
+
+    if fmt not in ("jsonl", "csv"):
+        raise fail(f"--format {fmt!r}: expected jsonl or csv", 2)
+    store = open_store()
+    try:
+        source_id = store.resolve_source(source)["id"] if source else None
+    except StoreError as exc:
+        raise fail(str(exc), 2)
+    writer = write_jsonl if fmt == "jsonl" else write_csv
+    rows = iter_utterances(store, source_id=source_id)
+    if out:
+        tmp = out.with_name(out.name + ".part")
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            n = writer(rows, fh)
+        tmp.replace(out)
+        err.print(f"wrote {n} utterances to {out}")
+    else:
+        writer(rows, sys.stdout)
+
+
+# --------------------------------------------------------------------------- verify
+@app.command()
+def verify(as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")):
+    """Re-hash every evidence file and walk the audit chain; non-zero exit on any problem."""
+    from .store.verify import verify_store
+
+    store = open_store()
+    report = verify_store(store)
+    if as_json:
+        print(json.dumps({"ok": report.ok, "problems": report.problems, "warnings": report.warnings,
+                          "evidence_checked": report.evidence_checked,
+                          "audit_rows": report.audit_rows, "audit_head": report.audit_head},
+                         ensure_ascii=False))
+    else:
+        for p in report.problems:
+            err.print(f"[red]FAIL[/] {escape(p)}")
+        for w in report.warnings:
+            err.print(f"[yellow]warn[/] {escape(w)}")
+        status = "[green]OK[/]" if report.ok else f"[red]{len(report.problems)} problem(s)[/]"
+        console.print(f"{status}: {report.evidence_checked} evidence files re-hashed, "
+                      f"{report.audit_rows} audit rows chained; head {report.audit_head[:16]}…")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- info
+@app.command()
+def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
+    """What the store holds: counts, sources, languages."""
+    store = open_store()
+    counts = store.counts()
+    langs = dict(store.conn.execute(
+        "SELECT lang, count(*) FROM utterances GROUP BY lang ORDER BY 2 DESC").fetchall())
+    kinds = dict(store.conn.execute(
+        "SELECT kind, count(*) FROM utterances GROUP BY kind ORDER BY 2 DESC").fetchall())
+    if as_json:
+        print(json.dumps({"store": str(store.path), "schema_version": store.schema_version,
+                          **counts, "languages": langs, "kinds": kinds}, ensure_ascii=False))
+        return
+    console.print(f"[bold]{store.path}[/] (schema v{store.schema_version})")
+    console.print("  " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    console.print("  languages: " + ", ".join(f"{k} {v}" for k, v in langs.items()))
+    console.print("  kinds: " + ", ".join(f"{k} {v}" for k, v in kinds.items()))
+    table = Table(title="sources")
+    for col in ("id", "sha256", "name", "kind", "reader", "utterances", "when", "contributor"):
+        table.add_column(col, overflow="fold")
+    for row in store.conn.execute(
+            "SELECT s.id, s.sha256, s.original_name, s.kind, s.reader, s.contributor,"
+            " coalesce(s.captured_at, s.published_at) AS at,"
+            " (SELECT count(*) FROM utterances u WHERE u.source_id = s.id) AS n"
+            " FROM sources s ORDER BY s.id"):
+        table.add_row(str(row["id"]), row["sha256"][:12], row["original_name"], row["kind"],
+                      row["reader"], str(row["n"]), (row["at"] or "")[:19], row["contributor"] or "")
+    console.print(table)
+
+
+def main():
+    app()
+
+
+if __name__ == "__main__":
+    main()

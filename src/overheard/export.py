@@ -1,0 +1,68 @@
+"""Export utterances with their provenance (JSONL or CSV)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import IO, Iterator
+
+from .store import Store
+
+FIELDS = ["utterance_id", "source_id", "source_sha256", "source_name", "reader", "kind", "seq",
+          "line_no", "lang", "text", "start_s", "end_s", "captured_at", "time_basis", "channel",
+          "speaker", "speaker_role", "quote_start", "quote_end", "quote", "is_boilerplate",
+          "title", "url", "frequency_hz", "receiver", "contributor", "ingest_run_id",
+          "tool_version", "findings"]
+
+
+def iter_utterances(store: Store, *, source_id: int | None = None,
+                    detector_version: str | None = None) -> Iterator[dict]:
+    """Utterances joined with their source and ingest run, oldest first."""
+    where, params = "", []
+    if source_id is not None:
+        where, params = "WHERE u.source_id = ?", [source_id]
+    sql = (
+        "SELECT u.*, s.sha256, s.original_name, s.reader, s.title, s.url, s.frequency_hz,"
+        " s.receiver, s.contributor, r.tool_version"
+        " FROM utterances u JOIN sources s ON s.id = u.source_id JOIN runs r ON r.id = u.run_id"
+        f" {where} ORDER BY u.id")
+    findings_sql = ("SELECT code, stance, score, span_start, span_end, evidence, method,"
+                    " detector_version, run_id FROM findings WHERE utterance_id = ?"
+                    + (" AND detector_version = ?" if detector_version else "") + " ORDER BY id")
+    for row in store.conn.execute(sql, params):
+        quote = (row["text"][row["quote_start"]:row["quote_end"]]
+                 if row["quote_start"] is not None else None)
+        fparams = (row["id"], detector_version) if detector_version else (row["id"],)
+        findings = [dict(f) for f in store.conn.execute(findings_sql, fparams)]
+        yield {
+            "utterance_id": row["id"], "source_id": row["source_id"], "source_sha256": row["sha256"],
+            "source_name": row["original_name"], "reader": row["reader"], "kind": row["kind"],
+            "seq": row["seq"], "line_no": row["line_no"], "lang": row["lang"], "text": row["text"],
+            "start_s": row["start_s"], "end_s": row["end_s"], "captured_at": row["captured_at"],
+            "time_basis": row["time_basis"], "channel": row["channel"], "speaker": row["speaker"],
+            "speaker_role": row["speaker_role"], "quote_start": row["quote_start"],
+            "quote_end": row["quote_end"], "quote": quote, "is_boilerplate": bool(row["is_boilerplate"]),
+            "title": row["title"], "url": row["url"], "frequency_hz": row["frequency_hz"],
+            "receiver": row["receiver"], "contributor": row["contributor"],
+            "ingest_run_id": row["run_id"], "tool_version": row["tool_version"], "findings": findings,
+        }
+
+
+def write_jsonl(rows, out: IO[str]) -> int:
+    n = 0
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def write_csv(rows, out: IO[str]) -> int:
+    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer.writeheader()
+    n = 0
+    for row in rows:
+        row = dict(row)
+        row["findings"] = json.dumps(row["findings"], ensure_ascii=False)
+        writer.writerow(row)
+        n += 1
+    return n

@@ -1,0 +1,171 @@
+"""Full-text search over utterances (SQLite FTS5), aware of Russian/Ukrainian word forms.
+
+Each query word matches when any of these hold: the same surface token in the text,
+a shared dictionary lemma, or a shared word-family root. Surface matches rank above
+lemma matches, which rank above root matches (bm25 column weights). "Quoted phrases"
+match the text literally.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import asdict, dataclass, field
+
+from .terms import WORD_RE, word_terms
+
+PHRASE_RE = re.compile(r'"([^"]+)"|(\S+)')
+# bm25 weights for (text, search_lemmas, search_roots)
+RANK = "bm25(utterances_fts, 10.0, 4.0, 1.0)"
+
+
+class SearchError(ValueError):
+    pass
+
+
+@dataclass
+class Filters:
+    kind: str | None = None
+    source: str | None = None       # resolved to source_id by the caller
+    source_id: int | None = None
+    lang: str | None = None
+    since: str | None = None
+    until: str | None = None
+    code: str | None = None         # has a finding with this indicator code
+
+
+@dataclass
+class Hit:
+    utterance_id: int
+    source_id: int
+    source_sha256: str
+    source_name: str
+    kind: str
+    lang: str
+    seq: int
+    captured_at: str | None
+    start_s: float | None
+    end_s: float | None
+    text: str
+    snippet: str
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+@dataclass
+class ParsedQuery:
+    match: str
+    words: list[tuple[str, set[str], set[str]]]   # (surface, lemmas, roots)
+    phrases: list[str]
+
+
+def parse_query(query: str, lang: str | None = None) -> ParsedQuery:
+    clauses, words, phrases = [], [], []
+    for phrase, bare in PHRASE_RE.findall(query):
+        if phrase:
+            tokens = [m.group().lower() for m in WORD_RE.finditer(phrase)]
+            if tokens:
+                phrases.append(phrase)
+                clauses.append("text : " + _quote(" ".join(tokens)))
+            continue
+        for match in WORD_RE.finditer(bare):
+            word = match.group().lower()
+            lemmas, roots = word_terms(word, lang or "")
+            words.append((word, set(lemmas), set(roots)))
+            alts = [f"text : {_quote(word)}",
+                    "search_lemmas : (" + " OR ".join(_quote(x) for x in lemmas) + ")"]
+            if roots:
+                alts.append("search_roots : (" + " OR ".join(_quote(x) for x in roots) + ")")
+            clauses.append("(" + " OR ".join(alts) + ")")
+    if not clauses:
+        raise SearchError(f"query {query!r} has no words to search for")
+    return ParsedQuery(" AND ".join(clauses), words, phrases)
+
+
+def highlight_spans(text: str, lang: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
+    """Character spans of the words in ``text`` that the query matched (any way)."""
+    spans: list[tuple[int, int]] = []
+    lowered = text.lower()
+    for phrase in parsed.phrases:
+        start = lowered.find(phrase.lower())
+        if start >= 0:
+            spans.append((start, start + len(phrase)))
+    if parsed.words:
+        for match in WORD_RE.finditer(text):
+            word = match.group().lower()
+            lemmas, roots = word_terms(word, lang)
+            for surface, q_lemmas, q_roots in parsed.words:
+                if word == surface or q_lemmas & set(lemmas) or q_roots & set(roots):
+                    spans.append(match.span())
+                    break
+    return sorted(set(spans))
+
+
+def make_snippet(text: str, spans: list[tuple[int, int]], *, width: int = 160,
+                 mark: tuple[str, str] = ("**", "**")) -> str:
+    """A window of ``text`` around the first highlight, with highlights marked."""
+    if len(text) <= width or not spans:
+        lo, hi = 0, min(len(text), width)
+    else:
+        centre = spans[0][0]
+        lo = max(0, centre - width // 3)
+        hi = min(len(text), lo + width)
+    out, pos = [], lo
+    for start, end in spans:
+        if start < lo or end > hi:
+            continue
+        out += [text[pos:start], mark[0], text[start:end], mark[1]]
+        pos = end
+    out.append(text[pos:hi])
+    return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(text) else "")
+
+
+def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *,
+           limit: int = 20, offset: int = 0, order: str = "rank",
+           include_boilerplate: bool = False) -> list[Hit]:
+    """Search utterances; returns at most ``limit`` hits, best first (or newest first)."""
+    filters = filters or Filters()
+    parsed = parse_query(query, filters.lang)
+    where = ["utterances_fts MATCH ?"]
+    params: list = [parsed.match]
+    if not include_boilerplate:
+        where.append("u.is_boilerplate = 0")
+    if filters.kind:
+        where.append("u.kind = ?"); params.append(filters.kind)
+    if filters.source_id is not None:
+        where.append("u.source_id = ?"); params.append(filters.source_id)
+    if filters.lang:
+        where.append("u.lang = ?"); params.append(filters.lang)
+    if filters.since:
+        where.append("u.captured_at >= ?"); params.append(filters.since)
+    if filters.until:
+        where.append("u.captured_at <= ?"); params.append(filters.until)
+    if filters.code:
+        where.append("EXISTS (SELECT 1 FROM findings f WHERE f.utterance_id = u.id AND f.code = ?)")
+        params.append(filters.code)
+    order_sql = {"rank": RANK, "time": "u.captured_at DESC, u.id DESC",
+                 "id": "u.id"}.get(order)
+    if order_sql is None:
+        raise SearchError(f"unknown order {order!r} (rank, time or id)")
+    sql = (
+        "SELECT u.id, u.source_id, s.sha256, s.original_name, u.kind, u.lang, u.seq,"
+        " u.captured_at, u.start_s, u.end_s, u.text"
+        " FROM utterances_fts JOIN utterances u ON u.id = utterances_fts.rowid"
+        " JOIN sources s ON s.id = u.source_id"
+        f" WHERE {' AND '.join(where)} ORDER BY {order_sql} LIMIT ? OFFSET ?"
+    )
+    try:
+        rows = conn.execute(sql, (*params, limit, offset)).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise SearchError(f"query {query!r}: {exc}") from None
+    hits = []
+    for row in rows:
+        spans = highlight_spans(row[10], row[5], parsed)
+        hits.append(Hit(*tuple(row), snippet=make_snippet(row[10], spans), highlights=spans))
+    return hits

@@ -1,0 +1,228 @@
+"""Ingest: files in, evidence + utterances out, one transaction per file.
+
+A file is read and parsed completely before the store is touched; then its evidence
+blob, source row, utterances, index rows, run and audit row are written in one
+transaction. A failure anywhere leaves neither rows nor a blob behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..index.terms import index_terms
+from ..store import Store
+from .language import detect_language
+from .readers import KINDS, IngestError, ParsedSource, decode_utf8, parse_time
+from .readers import messages, news, plaintext, transcript
+
+FORMATS = ("auto", "news", "messages", "text", "transcript")
+SKIP_NAMES = {"SOURCE.txt", "data_source.csv", "labels.jsonl"}
+SKIP_PREFIXES = ("README", "LICENSE", "LICENCE", "NOTICE", "COPYING")
+
+
+@dataclass
+class IngestOptions:
+    kind: str | None = None
+    captured_at: str | None = None
+    contributor: str | None = None
+    note: str | None = None
+    lang: str | None = None
+    format: str = "auto"
+    columns: messages.Columns = field(default_factory=messages.Columns)
+    delimiter: str | None = None
+    frequency_hz: float | None = None
+    channel: str | None = None
+    receiver: str | None = None
+
+    def __post_init__(self):
+        if self.kind is not None and self.kind not in KINDS:
+            raise ValueError(f"--kind {self.kind!r}: expected one of {', '.join(KINDS)}")
+        if self.format not in FORMATS:
+            raise ValueError(f"--format {self.format!r}: expected one of {', '.join(FORMATS)}")
+        if self.captured_at:
+            try:
+                self.captured_at = parse_time(self.captured_at, what="--captured-at")
+            except IngestError as exc:
+                raise ValueError(str(exc)) from None
+
+    def params(self) -> dict:
+        """The options recorded on the ingest run (lineage)."""
+        out = {k: v for k, v in self.__dict__.items() if k != "columns" and v is not None}
+        cols = {k: v for k, v in self.columns.__dict__.items() if v}
+        if cols:
+            out["columns"] = cols
+        return out
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: str                  # added | present | skipped | failed
+    message: str = ""
+    sha256: str | None = None
+    source_id: int | None = None
+    utterances: int = 0
+
+    def line(self) -> str:
+        return f"{self.path}: {self.message}" if self.message else str(self.path)
+
+
+def discover(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, str | None]]:
+    """Files under ``paths`` (recursively), each with a reason when it is to be skipped."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path, onerror=lambda e: None):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    yield from _classify(Path(root) / name, explicit=False)
+        else:
+            yield from _classify(path, explicit=True)
+
+
+def _classify(path: Path, explicit: bool) -> Iterator[tuple[Path, str | None]]:
+    name = path.name
+    if not explicit:
+        if name.startswith("."):
+            return
+        if name in SKIP_NAMES or name.startswith(SKIP_PREFIXES):
+            yield path, "documentation or metadata file, not a source"
+            return
+    reason = transcript.companion_reason(path)
+    yield path, reason
+
+
+def parse_file(path: Path, data: bytes, opts: IngestOptions) -> ParsedSource:
+    """Choose the reader and parse; raises IngestError with a one-line reason."""
+    text = decode_utf8(data)
+    suffix = path.suffix.lower()
+    fmt = opts.format
+    if fmt == "auto":
+        if suffix in (".jsonl", ".ndjson"):
+            fmt = "messages"
+        elif suffix in (".csv", ".tsv"):
+            fmt = "messages"
+        elif transcript.matches(path):
+            fmt = "transcript"
+        elif news.looks_like(text.split("\n", 3)):
+            fmt = "news"
+        else:
+            fmt = "text"
+    if fmt == "news":
+        return news.read(text, kind=opts.kind)
+    if fmt == "transcript":
+        if not transcript.matches(path):
+            raise IngestError("transcript format needs a file named final_<lang>.txt")
+        return transcript.read(text, path, kind=opts.kind)
+    if fmt == "messages":
+        msg_fmt = "jsonl" if suffix in (".jsonl", ".ndjson", ".json") else "csv"
+        delimiter = opts.delimiter or ("\t" if suffix == ".tsv" else None)
+        return messages.read(text, fmt=msg_fmt, columns=opts.columns, kind=opts.kind,
+                             delimiter=delimiter)
+    return plaintext.read(text, kind=opts.kind)
+
+
+def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> FileResult:
+    opts = opts or IngestOptions()
+    try:
+        if not path.is_file():
+            raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
+        data = path.read_bytes()
+    except OSError as exc:
+        return FileResult(path, "failed", f"cannot read ({exc.strerror or exc})")
+    except IngestError as exc:
+        return FileResult(path, "failed", str(exc))
+    sha = hashlib.sha256(data).hexdigest()
+    existing = store.source_by_sha(sha)
+    if existing is not None:
+        return FileResult(path, "present", f"already present as source {existing['id']}",
+                          sha, existing["id"])
+    try:
+        parsed = parse_file(path, data, opts)
+    except IngestError as exc:
+        return FileResult(path, "failed", str(exc), sha)
+
+    rows = _utterance_rows(parsed, opts)
+    created = False
+    try:
+        with store.transaction() as conn:
+            again = store.source_by_sha(sha)        # a concurrent ingest may have won
+            if again is not None:
+                return FileResult(path, "present", f"already present as source {again['id']}",
+                                  sha, again["id"])
+            run_id = store.start_run("ingest", component=parsed.reader,
+                                     component_version=parsed.reader_version, params=opts.params())
+            source_id = _insert_source(store, conn, path, data, sha, parsed, opts, run_id)
+            _insert_utterances(conn, source_id, run_id, rows)
+            created = store.evidence.put_bytes(data, sha)[1]
+            store.finish_run(run_id)
+            store.audit("ingest", f"source:{sha}", {
+                "source_id": source_id, "sha256": sha, "size": len(data),
+                "original_name": path.name, "reader": parsed.reader, "kind": parsed.kind,
+                "utterances": len(rows), "run_id": run_id, "contributor": opts.contributor,
+            })
+    except BaseException:
+        if created:
+            store.evidence.remove(sha)
+        raise
+    return FileResult(path, "added", f"{len(rows)} utterances ({parsed.reader}, {parsed.kind})",
+                      sha, source_id, len(rows))
+
+
+def _utterance_rows(parsed: ParsedSource, opts: IngestOptions) -> list[tuple]:
+    rows = []
+    for seq, utt in enumerate(parsed.utterances, start=1):
+        lang = opts.lang or utt.lang or detect_language(utt.text, parsed.lang_hint)
+        lemmas, roots = index_terms(utt.text, lang)
+        captured_at, basis = utt.captured_at, utt.time_basis
+        if captured_at is None and opts.captured_at:
+            captured_at, basis = opts.captured_at, "captured"
+        rows.append((seq, utt.line_no, parsed.kind, utt.text, lang, utt.start_s, utt.end_s,
+                     captured_at, basis, utt.channel or opts.channel, utt.speaker,
+                     utt.speaker_role, utt.quote_start, utt.quote_end, int(utt.is_boilerplate),
+                     json.dumps(utt.meta, ensure_ascii=False, sort_keys=True), lemmas, roots))
+    return rows
+
+
+def _insert_source(store, conn, path, data, sha, parsed, opts, run_id) -> int:
+    from ..store import utc_now
+    cur = conn.execute(
+        "INSERT INTO sources(sha256, size, media_type, reader, kind, original_name, original_path,"
+        " title, url, published_at, captured_at, frequency_hz, channel, receiver, contributor,"
+        " note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (sha, len(data), parsed.media_type, parsed.reader, parsed.kind, path.name,
+         str(path.resolve()), parsed.title, parsed.url, parsed.published_at, opts.captured_at,
+         opts.frequency_hz, opts.channel, opts.receiver, opts.contributor, opts.note,
+         json.dumps(parsed.meta, ensure_ascii=False, sort_keys=True), utc_now(), run_id))
+    return cur.lastrowid
+
+
+def _insert_utterances(conn, source_id: int, run_id: int, rows: list[tuple]) -> None:
+    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM utterances").fetchone()[0]
+    conn.executemany(
+        "INSERT INTO utterances(id, source_id, run_id, seq, line_no, kind, text, lang, start_s, end_s,"
+        " captured_at, time_basis, channel, speaker, speaker_role, quote_start, quote_end,"
+        " is_boilerplate, meta, search_lemmas, search_roots)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(first + i, source_id, run_id, *row) for i, row in enumerate(rows)])
+    conn.executemany(
+        "INSERT INTO utterances_fts(rowid, text, search_lemmas, search_roots) VALUES (?,?,?,?)",
+        [(first + i, row[3], row[-2], row[-1]) for i, row in enumerate(rows)])
+
+
+def ingest_paths(store: Store, paths: Iterable[str | os.PathLike], opts: IngestOptions | None = None,
+                 on_file: Callable[[FileResult], None] | None = None,
+                 files: list[tuple[Path, str | None]] | None = None) -> list[FileResult]:
+    """Ingest every file under ``paths``; one file's failure never stops the others."""
+    results = []
+    for path, skip in (files if files is not None else discover(paths)):
+        result = FileResult(path, "skipped", skip) if skip else ingest_file(store, path, opts)
+        results.append(result)
+        if on_file:
+            on_file(result)
+    return results

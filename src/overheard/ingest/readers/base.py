@@ -1,0 +1,77 @@
+"""What every text reader returns, and the errors it may raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+KINDS = ("radio", "call", "interview", "message", "article")
+
+
+class IngestError(Exception):
+    """A file cannot be ingested; the message is one line, without the file name."""
+
+
+@dataclass
+class ParsedUtterance:
+    text: str
+    line_no: int | None = None
+    lang: str | None = None
+    captured_at: str | None = None
+    time_basis: str | None = None
+    channel: str | None = None
+    speaker: str | None = None
+    speaker_role: str | None = None
+    quote_start: int | None = None
+    quote_end: int | None = None
+    is_boilerplate: bool = False
+    start_s: float | None = None
+    end_s: float | None = None
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class ParsedSource:
+    reader: str
+    reader_version: str
+    media_type: str
+    kind: str
+    utterances: list[ParsedUtterance]
+    title: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    lang_hint: str | None = None
+    meta: dict = field(default_factory=dict)
+
+
+def decode_utf8(data: bytes) -> str:
+    """Strict UTF-8 (a BOM is allowed); names the byte offset of the first bad byte."""
+    if not data.strip():
+        raise IngestError("empty file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"not valid UTF-8 (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    if not text.strip():
+        raise IngestError("empty file (whitespace only)")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_time(value: str | int | float | None, *, what: str = "time") -> str | None:
+    """ISO 8601 (any offset) or Unix seconds → UTC ISO 8601 'YYYY-MM-DDTHH:MM:SSZ'."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().replace(".", "", 1).isdigit()
+                                           and len(value.strip()) >= 9):
+        dt = datetime.fromtimestamp(float(value), tz=timezone.utc)
+    else:
+        raw = str(value).strip()
+        if len(raw) == 8 and raw.isdigit():
+            raw = f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
+        try:
+            dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise IngestError(f"{what} {raw!r} is not an ISO 8601 date/time") from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)   # naive times are taken as UTC, and said so in docs
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,139 @@
+"""Versioned schema migrations, applied in order and recorded in PRAGMA user_version.
+
+Each migration is a list of SQL statements; a migration never edits an earlier one,
+so a store written by an older version upgrades in place.
+"""
+
+MIGRATIONS: list[list[str]] = [
+    # 1: evidence, utterances, lineage, audit trail, full-text search
+    [
+        """
+        CREATE TABLE runs (
+            id            INTEGER PRIMARY KEY,
+            stage         TEXT NOT NULL,          -- ingest | analyze | transcribe | ...
+            tool_version  TEXT NOT NULL,
+            component     TEXT,                   -- reader / model / detector that did the work
+            component_version TEXT,
+            params        TEXT NOT NULL DEFAULT '{}',  -- JSON of the options used
+            started_at    TEXT NOT NULL,
+            finished_at   TEXT,
+            status        TEXT NOT NULL DEFAULT 'running'
+        )
+        """,
+        """
+        CREATE TABLE sources (
+            id             INTEGER PRIMARY KEY,
+            sha256         TEXT NOT NULL UNIQUE,
+            size           INTEGER NOT NULL,
+            media_type     TEXT NOT NULL,
+            reader         TEXT NOT NULL,
+            kind           TEXT NOT NULL,        -- radio|call|interview|message|article
+            original_name  TEXT NOT NULL,
+            original_path  TEXT NOT NULL,
+            title          TEXT,
+            url            TEXT,
+            published_at   TEXT,
+            captured_at    TEXT,
+            frequency_hz   REAL,
+            channel        TEXT,
+            receiver       TEXT,
+            sample_rate    INTEGER,
+            duration_s     REAL,
+            contributor    TEXT,
+            note           TEXT,
+            meta           TEXT NOT NULL DEFAULT '{}',
+            ingested_at    TEXT NOT NULL,
+            run_id         INTEGER NOT NULL REFERENCES runs(id)
+        )
+        """,
+        """
+        CREATE TABLE utterances (
+            id            INTEGER PRIMARY KEY,
+            source_id     INTEGER NOT NULL REFERENCES sources(id),
+            seq           INTEGER NOT NULL,      -- order within the source (1-based)
+            line_no       INTEGER,               -- line in the original file, when it has lines
+            kind          TEXT NOT NULL,
+            text          TEXT NOT NULL,
+            lang          TEXT NOT NULL,
+            start_s       REAL,
+            end_s         REAL,
+            captured_at   TEXT,                  -- absolute time (UTC ISO 8601) when known
+            time_basis    TEXT,                  -- what captured_at means: captured|sent|published|offset
+            channel       TEXT,
+            speaker       TEXT,
+            speaker_role  TEXT,
+            quote_start   INTEGER,               -- char span of quoted speech inside text
+            quote_end     INTEGER,
+            is_boilerplate INTEGER NOT NULL DEFAULT 0,
+            meta          TEXT NOT NULL DEFAULT '{}',
+            search_lemmas TEXT NOT NULL DEFAULT '',
+            search_roots  TEXT NOT NULL DEFAULT '',
+            run_id        INTEGER NOT NULL REFERENCES runs(id),
+            UNIQUE (source_id, seq)
+        )
+        """,
+        "CREATE INDEX utterances_captured ON utterances(captured_at)",
+        "CREATE INDEX utterances_lang ON utterances(lang)",
+        "CREATE INDEX utterances_kind ON utterances(kind)",
+        """
+        CREATE VIRTUAL TABLE utterances_fts USING fts5(
+            text, search_lemmas, search_roots,
+            content='utterances', content_rowid='id',
+            tokenize="unicode61 remove_diacritics 0"
+        )
+        """,
+        """
+        CREATE TABLE audit_log (
+            id         INTEGER PRIMARY KEY,
+            at         TEXT NOT NULL,
+            actor      TEXT NOT NULL,
+            action     TEXT NOT NULL,
+            target     TEXT NOT NULL,
+            details    TEXT NOT NULL,            -- canonical JSON
+            prev_hash  TEXT NOT NULL,
+            hash       TEXT NOT NULL
+        )
+        """,
+        # The log is append-only: the database itself refuses edits and deletes.
+        """
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
+        """,
+        """
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
+        """,
+    ],
+    # 2: indicator findings, tied to the run (detector version) that produced them
+    [
+        """
+        CREATE TABLE findings (
+            id            INTEGER PRIMARY KEY,
+            utterance_id  INTEGER NOT NULL REFERENCES utterances(id),
+            code          TEXT NOT NULL,
+            stance        TEXT NOT NULL,
+            score         REAL NOT NULL,
+            span_start    INTEGER NOT NULL,
+            span_end      INTEGER NOT NULL,
+            evidence      TEXT NOT NULL,
+            method        TEXT NOT NULL,
+            detector_version TEXT NOT NULL,
+            run_id        INTEGER NOT NULL REFERENCES runs(id)
+        )
+        """,
+        "CREATE INDEX findings_utt ON findings(utterance_id)",
+        "CREATE INDEX findings_code ON findings(code, detector_version)",
+        """
+        CREATE TABLE analyses (
+            utterance_id  INTEGER NOT NULL REFERENCES utterances(id),
+            detector_version TEXT NOT NULL,
+            status        TEXT NOT NULL,         -- ok | empty | unsupported | truncated | skipped
+            note          TEXT,
+            run_id        INTEGER NOT NULL REFERENCES runs(id),
+            PRIMARY KEY (utterance_id, detector_version)
+        )
+        """,
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
