@@ -20,7 +20,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Searchable transcripts and evidence-backed morale findings from "
                        "open military voice traffic and soldiers' messages.")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # error lines stay one line each
 
 
 class State:

@@ -1,0 +1,444 @@
+"""Batched Whisper transcription of short audio items (transmissions).
+
+Whisper's encoder always runs on a 30 s window, so transcribing each 3-second
+radio transmission on its own wastes most of the compute.  With ``pack=True``
+several consecutive transmissions are laid into one 30 s window separated by
+``gap_s`` of silence; words are mapped back to their transmission through
+Whisper's word timestamps.  Windows are batched (``batch_size``) through the
+encoder and the decoder.  The English gloss (``task="translate"``) reuses the
+encoder output of the same windows, so it only costs decoder time.
+
+Everything here is lazy: :func:`transcribe_items` consumes an iterator of
+``(key, samples)`` and yields ``(key, Transcript)`` in input order, holding at
+most one batch of windows in memory.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Hashable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from . import hallucination
+from .decode import SAMPLE_RATE
+from .model import LoadedModel, load_model
+
+WINDOW_S = 30.0
+
+
+@dataclass(frozen=True)
+class Word:
+    start_s: float  # relative to the start of the item (transmission)
+    end_s: float
+    word: str
+    probability: float
+
+
+@dataclass
+class Transcript:
+    text: str  # transcript with hallucinations removed ("" = nothing credible)
+    raw_text: str  # what Whisper produced, for audit
+    lang: str | None
+    lang_prob: float | None
+    words: list[Word]
+    avg_logprob: float | None  # Whisper decoder score of the window (shared when packed)
+    no_speech_prob: float | None  # Whisper no-speech probability of the window (shared when packed)
+    mean_word_logprob: float | None  # mean log word probability of this item's own words
+    compression_ratio: float
+    hallucination: bool
+    hallucination_reason: str | None
+    gloss_en: str | None  # machine translation to English (Whisper task=translate); None if not asked
+    gloss_raw: str | None
+    window: int  # index of the 30 s window this item was decoded in
+    window_items: int  # how many items shared that window
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    lang: str | None = None  # fixed language, or None to detect per window
+    lang_candidates: tuple[str, ...] | None = None  # restrict detection, e.g. ("ru", "uk")
+    task_gloss: bool = True  # also produce the English gloss
+    beam_size: int = 1
+    gloss_beam_size: int = 1
+    pack: bool | None = None  # None: pack when lang is fixed, one item per window when detecting
+    gap_s: float = 0.6  # silence between packed items
+    window_s: float = 29.0  # packing budget per window (< 30 s)
+    batch_size: int = 8
+    word_timestamps: bool = True
+    max_new_tokens: int | None = None
+    suppress_blank: bool = True
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+    def resolved_pack(self) -> bool:
+        return self.pack if self.pack is not None else (self.lang is not None)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["pack"] = self.resolved_pack()
+        return d
+
+
+@dataclass
+class _Item:
+    key: Any
+    audio: np.ndarray
+    offset: int = 0  # sample offset within its window
+
+
+@dataclass
+class _Window:
+    items: list[_Item] = field(default_factory=list)
+    n: int = 0  # samples used
+
+
+def _pack(items: Iterable[tuple[Hashable, np.ndarray]], opts: TranscribeOptions) -> Iterator[_Window]:
+    """Greedy in-order packing of items into windows.  Items longer than a
+    window are cut into window-size pieces (keys become ``(key, piece)``
+    internally and are merged back by the caller)."""
+    budget = int(opts.window_s * SAMPLE_RATE)
+    gap = int(opts.gap_s * SAMPLE_RATE)
+    pack = opts.resolved_pack()
+    cur = _Window()
+    for key, audio in items:
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        pieces = [audio[i : i + budget] for i in range(0, max(1, len(audio)), budget)] or [audio]
+        for pi, piece in enumerate(pieces):
+            k = (key, pi, len(pieces))
+            need = len(piece) + (gap if cur.items else 0)
+            if cur.items and (not pack or cur.n + need > budget):
+                yield cur
+                cur = _Window()
+                need = len(piece)
+            off = cur.n + (gap if cur.items else 0)
+            cur.items.append(_Item(k, piece, off))
+            cur.n = off + len(piece)
+    if cur.items:
+        yield cur
+
+
+def _window_audio(w: _Window) -> np.ndarray:
+    a = np.zeros(max(w.n, 1), dtype=np.float32)
+    for it in w.items:
+        a[it.offset : it.offset + len(it.audio)] = it.audio
+    return a
+
+
+class _Engine:
+    def __init__(self, lm: LoadedModel, opts: TranscribeOptions):
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        self.lm = lm
+        self.wm = lm.whisper
+        self.opts = opts
+        self.multilingual = self.wm.model.is_multilingual
+        base_lang = opts.lang or "en"
+        if not self.multilingual:
+            base_lang = "en"
+        self.tok = Tokenizer(self.wm.hf_tokenizer, self.multilingual, task="transcribe", language=base_lang)
+        self.tok_tr = Tokenizer(self.wm.hf_tokenizer, self.multilingual, task="translate", language=base_lang)
+        self.suppress = list(get_suppressed_tokens(self.tok, [-1]))
+        self.lang_ids = {}
+        if self.multilingual:
+            for code in self.wm.supported_languages:
+                tid = self.wm.hf_tokenizer.token_to_id(f"<|{code}|>")
+                if tid is not None:
+                    self.lang_ids[code] = tid
+
+    def _prompt(self, tok, lang: str, without_timestamps: bool) -> list[int]:
+        p = self.wm.get_prompt(tok, [], without_timestamps=without_timestamps)
+        if self.multilingual and lang in self.lang_ids:
+            i = p.index(tok.language)
+            p[i] = self.lang_ids[lang]
+        return p
+
+    def _generate(self, enc, prompts, beam_size):
+        opts = self.opts
+        max_length = self.wm.max_length
+        if opts.max_new_tokens is not None:
+            max_length = min(max_length, len(prompts[0]) + opts.max_new_tokens)
+        return self.wm.model.generate(
+            enc,
+            prompts,
+            beam_size=beam_size,
+            patience=1.0,
+            length_penalty=1.0,
+            max_length=max_length,
+            suppress_blank=opts.suppress_blank,
+            suppress_tokens=self.suppress,
+            return_scores=True,
+            return_no_speech_prob=True,
+            sampling_temperature=1.0,
+            repetition_penalty=opts.repetition_penalty,
+            no_repeat_ngram_size=opts.no_repeat_ngram_size,
+        )
+
+    def _detect(self, enc) -> list[tuple[str, float]]:
+        out = []
+        for probs in self.wm.model.detect_language(enc):
+            cands = [(tok[2:-2], p) for tok, p in probs]
+            if self.opts.lang_candidates:
+                allowed = [(c, p) for c, p in cands if c in self.opts.lang_candidates]
+                if allowed:
+                    tot = sum(p for _, p in allowed) or 1.0
+                    cands = [(c, p / tot) for c, p in allowed]
+            out.append(max(cands, key=lambda cp: cp[1]))
+        return out
+
+    def run(self, windows: Sequence[_Window], first_index: int) -> list[tuple[Any, dict]]:
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.transcribe import merge_punctuations
+
+        fe = self.wm.feature_extractor
+        audios = [_window_audio(w) for w in windows]
+        feats = np.stack([pad_or_trim(fe(a)[..., :-1]) for a in audios]).astype(np.float32)
+        enc = self.wm.encode(feats)
+        if self.opts.lang is not None or not self.multilingual:
+            langs = [(self.opts.lang if self.multilingual else "en", 1.0)] * len(windows)
+        else:
+            langs = self._detect(enc)
+        prompts = [self._prompt(self.tok, lg, True) for lg, _ in langs]
+        results = self._generate(enc, prompts, self.opts.beam_size)
+        tokens = [[t for t in r.sequences_ids[0] if t < self.tok.eot] for r in results]
+        win_scores = []
+        for r in results:
+            n = len(r.sequences_ids[0])
+            cum = r.scores[0] * (n ** 1.0)
+            win_scores.append((cum / (n + 1), float(r.no_speech_prob)))
+
+        # word timestamps (needed to split packed windows)
+        need_words = self.opts.word_timestamps or any(len(w.items) > 1 for w in windows)
+        aligned: list[list[dict]] = [[] for _ in windows]
+        if need_words and any(tokens):
+            num_frames = [max(1, math.ceil(len(a) / fe.hop_length)) for a in audios]
+            # one sot sequence per batch in CTranslate2's align(); use the
+            # majority language (the alignment heads do not depend on it much)
+            major = max(set(lg for lg, _ in langs), key=[lg for lg, _ in langs].count)
+            tok_al = self.tok if major == (self.opts.lang or "en") else _lang_tokenizer(self, major)
+            aligned = self.wm.find_alignment(tok_al, tokens, enc, num_frames)
+            for al in aligned:
+                merge_punctuations(al, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
+
+        # English gloss from the same encoder output, timestamped so that
+        # segments can be mapped back to packed items
+        gloss_segments: list[list[tuple[float, float, str]]] = [[] for _ in windows]
+        if self.opts.task_gloss and self.multilingual:
+            packed = any(len(w.items) > 1 for w in windows)
+            gprompts = [self._prompt(self.tok_tr, lg, not packed) for lg, _ in langs]
+            gres = self._generate(enc, gprompts, self.opts.gloss_beam_size)
+            for wi, r in enumerate(gres):
+                gloss_segments[wi] = _split_timestamped(self.tok_tr, r.sequences_ids[0], len(audios[wi]) / SAMPLE_RATE)
+
+        out: list[tuple[Any, dict]] = []
+        for wi, w in enumerate(windows):
+            lang, lang_p = langs[wi]
+            avg_lp, nsp = win_scores[wi]
+            words = [
+                dict(word=a["word"], start=float(a["start"]), end=float(a["end"]), probability=float(a["probability"]))
+                for a in aligned[wi]
+                if a["word"]
+            ] if aligned[wi] else []
+            text_all = self.tok.decode(tokens[wi]).strip()
+            bounds = [(it.offset / SAMPLE_RATE, (it.offset + len(it.audio)) / SAMPLE_RATE) for it in w.items]
+            half_gap = self.opts.gap_s / 2
+            per_item_words: list[list[dict]] = [[] for _ in w.items]
+            if len(w.items) == 1:
+                per_item_words[0] = words
+            else:
+                for wd in words:
+                    mid = (wd["start"] + wd["end"]) / 2
+                    idx = _nearest(bounds, mid, half_gap)
+                    per_item_words[idx].append(wd)
+            per_item_gloss = [[] for _ in w.items]
+            for gs, ge, gt in gloss_segments[wi]:
+                if len(w.items) == 1:
+                    per_item_gloss[0].append(gt)
+                    continue
+                ov = [max(0.0, min(ge, b1 + half_gap) - max(gs, b0 - half_gap)) for b0, b1 in bounds]
+                if max(ov) <= 0:
+                    idx = _nearest(bounds, (gs + ge) / 2, half_gap)
+                else:
+                    idx = int(np.argmax(ov))
+                per_item_gloss[idx].append(gt)
+            for ii, it in enumerate(w.items):
+                b0 = bounds[ii][0]
+                iw = [
+                    Word(
+                        start_s=round(max(0.0, wd["start"] - b0), 3),
+                        end_s=round(max(0.0, wd["end"] - b0), 3),
+                        word=wd["word"],
+                        probability=round(wd["probability"], 4),
+                    )
+                    for wd in per_item_words[ii]
+                ]
+                if len(w.items) == 1:
+                    text = text_all
+                else:
+                    text = "".join(x.word for x in iw).strip()
+                mwl = (
+                    float(np.mean([math.log(max(x.probability, 1e-6)) for x in iw])) if iw else None
+                )
+                out.append(
+                    (
+                        it.key,
+                        dict(
+                            text=text,
+                            lang=lang if self.multilingual else "en",
+                            lang_prob=float(lang_p),
+                            words=iw,
+                            avg_logprob=float(avg_lp),
+                            no_speech_prob=float(nsp),
+                            mean_word_logprob=mwl,
+                            gloss=" ".join(per_item_gloss[ii]).strip() if self.opts.task_gloss else None,
+                            window=first_index + wi,
+                            window_items=len(w.items),
+                            duration_s=len(it.audio) / SAMPLE_RATE,
+                        ),
+                    )
+                )
+        return out
+
+
+def _lang_tokenizer(engine: _Engine, lang: str):
+    from faster_whisper.tokenizer import Tokenizer
+
+    return Tokenizer(engine.wm.hf_tokenizer, True, task="transcribe", language=lang)
+
+
+def _nearest(bounds: list[tuple[float, float]], t: float, slack: float) -> int:
+    best, bd = 0, float("inf")
+    for i, (b0, b1) in enumerate(bounds):
+        d = 0.0 if b0 - slack <= t <= b1 + slack else min(abs(t - b0), abs(t - b1))
+        if d < bd:
+            best, bd = i, d
+    return best
+
+
+def _split_timestamped(tok, ids: list[int], dur: float) -> list[tuple[float, float, str]]:
+    """Split a token sequence with Whisper timestamp tokens into segments."""
+    segs, cur, start = [], [], 0.0
+    last_t = 0.0
+    for t in ids:
+        if t >= tok.timestamp_begin:
+            ts = (t - tok.timestamp_begin) * 0.02
+            if cur:
+                text = tok.decode(cur).strip()
+                if text:
+                    segs.append((start, ts, text))
+                cur = []
+            start = ts
+            last_t = ts
+        elif t < tok.eot:
+            cur.append(t)
+    if cur:
+        text = tok.decode(cur).strip()
+        if text:
+            segs.append((start if start < dur else last_t, dur, text))
+    return segs
+
+
+def _merge_pieces(parts: list[dict]) -> dict:
+    """Merge results of one item that was cut into several windows."""
+    if len(parts) == 1:
+        return parts[0]
+    words, offset = [], 0.0
+    for p in parts:
+        words += [Word(w.start_s + offset, w.end_s + offset, w.word, w.probability) for w in p["words"]]
+        offset += p["duration_s"]
+    lps = [p["mean_word_logprob"] for p in parts if p["mean_word_logprob"] is not None]
+    return dict(
+        text=" ".join(p["text"] for p in parts if p["text"]).strip(),
+        lang=parts[0]["lang"],
+        lang_prob=parts[0]["lang_prob"],
+        words=words,
+        avg_logprob=float(np.mean([p["avg_logprob"] for p in parts])),
+        no_speech_prob=float(np.min([p["no_speech_prob"] for p in parts])),
+        mean_word_logprob=float(np.mean(lps)) if lps else None,
+        gloss=None if parts[0]["gloss"] is None else " ".join(p["gloss"] for p in parts if p["gloss"]).strip(),
+        window=parts[0]["window"],
+        window_items=max(p["window_items"] for p in parts),
+        duration_s=offset,
+    )
+
+
+def _finish(d: dict) -> Transcript:
+    multi = d["window_items"] > 1
+    score = d["mean_word_logprob"] if multi else d["avg_logprob"]
+    chk = hallucination.check(
+        d["text"],
+        duration_s=d["duration_s"],
+        avg_logprob=score,
+        no_speech_prob=d["no_speech_prob"] if not multi else None,
+    )
+    gloss_clean = None
+    if d["gloss"] is not None:
+        gloss_clean = "" if not chk.clean_text else hallucination.check(d["gloss"]).clean_text
+    return Transcript(
+        text=chk.clean_text,
+        raw_text=d["text"],
+        lang=d["lang"],
+        lang_prob=d["lang_prob"],
+        words=d["words"],
+        avg_logprob=d["avg_logprob"],
+        no_speech_prob=d["no_speech_prob"],
+        mean_word_logprob=d["mean_word_logprob"],
+        compression_ratio=round(hallucination.compression_ratio(d["text"]), 3),
+        hallucination=chk.flag,
+        hallucination_reason=chk.reason,
+        gloss_en=gloss_clean,
+        gloss_raw=d["gloss"],
+        window=d["window"],
+        window_items=d["window_items"],
+    )
+
+
+def transcribe_items(
+    items: Iterable[tuple[Hashable, np.ndarray]],
+    *,
+    model: LoadedModel | str | None = None,
+    options: TranscribeOptions | None = None,
+) -> Iterator[tuple[Hashable, Transcript]]:
+    """Transcribe ``(key, mono 16 kHz float32 samples)`` items lazily, in order."""
+    opts = options or TranscribeOptions()
+    lm = model if isinstance(model, LoadedModel) else load_model(model)
+    eng = _Engine(lm, opts)
+    batch: list[_Window] = []
+    n_windows = 0
+    pending: dict[Any, list] = {}
+
+    def flush():
+        nonlocal n_windows
+        res = eng.run(batch, n_windows)
+        n_windows += len(batch)
+        batch.clear()
+        for (key, pi, npieces), d in res:
+            parts = pending.setdefault(key, [None] * npieces)
+            parts[pi] = d
+            if all(p is not None for p in parts):
+                del pending[key]
+                yield key, _finish(_merge_pieces(parts))
+
+    for w in _pack(items, opts):
+        batch.append(w)
+        if len(batch) >= opts.batch_size:
+            yield from flush()
+    if batch:
+        yield from flush()
+
+
+def transcribe_array(
+    samples: np.ndarray,
+    *,
+    model: LoadedModel | str | None = None,
+    options: TranscribeOptions | None = None,
+) -> Transcript:
+    """Transcribe one short clip (≤ a few minutes) held in memory."""
+    for _k, t in transcribe_items([(0, samples)], model=model, options=options):
+        return t
+    raise RuntimeError("no result")  # pragma: no cover

@@ -1,0 +1,86 @@
+import json
+
+import pytest
+
+from overheard.index.search import Filters, SearchError, search
+from overheard.ingest import ingest_paths, IngestOptions
+
+from conftest import EXAMPLES
+
+
+@pytest.fixture
+def loaded(store, tmp_path):
+    ingest_paths(store, [EXAMPLES])
+    extra = tmp_path / "extra.jsonl"
+    rows = [
+        {"time": "2022-04-01T10:00:00Z", "text": "Страх был такой, что ноги не держали."},
+        {"time": "2022-04-02T10:00:00Z", "text": "Вчера убили двоих наших у моста."},
+        {"time": "2022-04-03T10:00:00Z", "text": "Страхование машины истекло."},
+        {"time": "2022-04-04T10:00:00Z", "text": "Мені дуже страшно, нас обстрілюють."},
+    ]
+    extra.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    ingest_paths(store, [extra], IngestOptions(kind="message"))
+    return store
+
+
+def texts(hits):
+    return [h.text for h in hits]
+
+
+def test_scared_finds_the_seed_sentence(loaded):
+    hits = search(loaded.conn, "scared")
+    assert any("I'm scared" in t for t in texts(hits))
+    hit = next(h for h in hits if "I'm scared" in h.text)
+    assert hit.snippet.count("**scared**") == 1
+    assert hit.text[hit.highlights[0][0]:hit.highlights[0][1]] == "scared"
+
+
+def test_fear_noun_finds_frightened_adverb_but_not_insurance(loaded):
+    found = texts(search(loaded.conn, "страх"))
+    assert "Мама, мне страшно, нас обстреливают третий день." in found
+    assert any(t.startswith("Страх был такой") for t in found)
+    assert "Страхование машины истекло." not in found
+
+
+def test_short_participle_finds_past_tense(loaded):
+    found = texts(search(loaded.conn, "убит"))
+    assert "Вчера убили двоих наших у моста." in found
+    hit = next(h for h in search(loaded.conn, "убит") if h.text.startswith("Вчера"))
+    assert "**убили**" in hit.snippet
+
+
+def test_ukrainian_word_forms(loaded):
+    found = texts(search(loaded.conn, "обстрілювати", Filters(lang="uk")))
+    assert any("обстрілюють" in t for t in found)
+    assert all(h.lang == "uk" for h in search(loaded.conn, "страшно", Filters(lang="uk")))
+
+
+def test_filters_kind_and_time(loaded):
+    assert all(h.kind == "article" for h in search(loaded.conn, "soldiers", Filters(kind="article")))
+    only_april_2 = search(loaded.conn, "убили", Filters(since="2022-04-02T00:00:00Z",
+                                                        until="2022-04-02T23:59:59Z"))
+    assert len(only_april_2) == 1
+    assert search(loaded.conn, "убили", Filters(since="2022-04-03T00:00:00Z")) == []
+
+
+def test_source_filter_and_boilerplate_hidden(loaded):
+    src = loaded.conn.execute("SELECT id FROM sources WHERE reader = 'news-record'").fetchone()[0]
+    hits = search(loaded.conn, "newsletter", Filters(source_id=src))
+    assert hits == []
+    assert len(search(loaded.conn, "newsletter", Filters(source_id=src), include_boilerplate=True)) == 1
+
+
+def test_phrase_and_empty_query(loaded):
+    assert texts(search(loaded.conn, '"real war"')) and all("real war" in t for t in texts(search(loaded.conn, '"real war"')))
+    with pytest.raises(SearchError):
+        search(loaded.conn, "  ,,, ")
+
+
+def test_cli_search_json(cli):
+    cli("ingest", EXAMPLES)
+    r = cli("search", "scared", "--json")
+    assert r.exit_code == 0
+    hits = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(hits) == 1
+    assert {"utterance_id", "source_sha256", "text", "snippet"} <= hits[0].keys()
+    assert "I'm scared" in hits[0]["text"] and len(hits[0]["source_sha256"]) == 64
