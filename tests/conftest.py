@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 EXAMPLES = REPO / "examples"
+TEXT_EXAMPLES = [EXAMPLES / "news", EXAMPLES / "intercepts", EXAMPLES / "messages.jsonl"]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

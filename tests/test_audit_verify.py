@@ -3,7 +3,7 @@ import sqlite3
 
 from overheard import Store
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, TEXT_EXAMPLES
 
 
 def _tamper_db(store_dir, sql):
@@ -23,7 +23,7 @@ def _flip_one_byte(path):
 
 
 def test_verify_passes_then_names_the_altered_evidence_file(cli):
-    assert cli("ingest", EXAMPLES).exit_code == 0
+    assert cli("ingest", *TEXT_EXAMPLES).exit_code == 0
     ok = cli("verify")
     assert ok.exit_code == 0 and "OK" in ok.output
     with Store(cli.store_dir) as store:
@@ -46,14 +46,14 @@ def test_verify_reports_missing_evidence(cli):
 
 
 def test_verify_names_an_altered_audit_row(cli):
-    cli("ingest", EXAMPLES)
+    cli("ingest", *TEXT_EXAMPLES)
     _tamper_db(cli.store_dir, "UPDATE audit_log SET actor = 'someone else' WHERE id = 2")
     r = cli("verify")
     assert r.exit_code == 1 and "audit_log row 2: content altered" in r.output
 
 
 def test_verify_names_a_deleted_audit_row(cli):
-    cli("ingest", EXAMPLES)
+    cli("ingest", *TEXT_EXAMPLES)
     _tamper_db(cli.store_dir, "DELETE FROM audit_log WHERE id = 3")
     r = cli("verify")
     assert r.exit_code == 1
@@ -62,7 +62,7 @@ def test_verify_names_a_deleted_audit_row(cli):
 
 
 def test_verify_detects_reordered_rows(cli):
-    cli("ingest", EXAMPLES)
+    cli("ingest", *TEXT_EXAMPLES)
     with Store(cli.store_dir) as store:
         rows = store.conn.execute("SELECT * FROM audit_log WHERE id IN (2, 3) ORDER BY id").fetchall()
     # swap the content of rows 2 and 3 while keeping their ids

@@ -2,11 +2,11 @@ import csv
 import io
 import json
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, TEXT_EXAMPLES
 
 
 def test_export_jsonl_carries_provenance(cli):
-    cli("ingest", EXAMPLES, "--contributor", "desk B")
+    cli("ingest", *TEXT_EXAMPLES, "--contributor", "desk B")
     r = cli("export", "--format", "jsonl")
     assert r.exit_code == 0
     rows = [json.loads(line) for line in r.stdout.splitlines()]

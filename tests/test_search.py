@@ -5,12 +5,12 @@ import pytest
 from overheard.index.search import Filters, SearchError, search
 from overheard.ingest import ingest_paths, IngestOptions
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, TEXT_EXAMPLES
 
 
 @pytest.fixture
 def loaded(store, tmp_path):
-    ingest_paths(store, [EXAMPLES])
+    ingest_paths(store, TEXT_EXAMPLES)
     extra = tmp_path / "extra.jsonl"
     rows = [
         {"time": "2022-04-01T10:00:00Z", "text": "Страх был такой, что ноги не держали."},
@@ -77,7 +77,7 @@ def test_phrase_and_empty_query(loaded):
 
 
 def test_cli_search_json(cli):
-    cli("ingest", EXAMPLES)
+    cli("ingest", *TEXT_EXAMPLES)
     r = cli("search", "scared", "--json")
     assert r.exit_code == 0
     hits = [json.loads(line) for line in r.stdout.splitlines()]

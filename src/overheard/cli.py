@@ -143,7 +143,7 @@ def search(
     code: Optional[str] = typer.Option(None, help="Only utterances with a finding of this indicator code."),
     limit: int = typer.Option(20, help="Maximum hits."),
     offset: int = typer.Option(0, help="Skip this many hits (paging)."),
-    order: str = typer.Option("rank", help="rank|time|id."),
+    order: str = typer.Option("rank", help="rank (relevance among the newest 2,000 matches) | newest | time (capture time)."),
     boilerplate: bool = typer.Option(False, "--boilerplate", help="Include site boilerplate."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per hit."),
 ):

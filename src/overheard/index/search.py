@@ -16,7 +16,7 @@ from .terms import WORD_RE, word_terms
 
 PHRASE_RE = re.compile(r'"([^"]+)"|(\S+)')
 # bm25 weights for (text, search_lemmas, search_roots)
-RANK = "bm25(utterances_fts, 10.0, 4.0, 1.0)"
+RANK = "bm25(utterances_fts, 10.0, 4.0, 1.0)"  # FTS5 table aliased as f below
 
 
 class SearchError(ValueError):
@@ -126,10 +126,19 @@ def make_snippet(text: str, spans: list[tuple[int, int]], *, width: int = 160,
     return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(text) else "")
 
 
+RANK_WINDOW = 2000
+
+
 def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *,
            limit: int = 20, offset: int = 0, order: str = "rank",
            include_boilerplate: bool = False) -> list[Hit]:
-    """Search utterances; returns at most ``limit`` hits, best first (or newest first)."""
+    """Search utterances; returns at most ``limit`` hits.
+
+    ``order``: ``rank`` — bm25 relevance among the newest ``RANK_WINDOW`` matches (ranking
+    every match of a word said in a third of a million transmissions costs seconds, and
+    the newest material is what an analyst reviews first); ``newest`` — most recently
+    ingested first; ``time`` — by capture time, newest first (sorts every match).
+    """
     filters = filters or Filters()
     parsed = parse_query(query, filters.lang)
     where = ["utterances_fts MATCH ?"]
@@ -139,6 +148,11 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
     if filters.kind:
         where.append("u.kind = ?"); params.append(filters.kind)
     if filters.source_id is not None:
+        # a source's utterances are inserted together, so their ids form one range
+        # that FTS5 can seek to instead of filtering every match
+        lo, hi = conn.execute("SELECT min(id), max(id) FROM utterances WHERE source_id = ?",
+                              (filters.source_id,)).fetchone()
+        where.append("f.rowid BETWEEN ? AND ?"); params += [lo or 0, hi or -1]
         where.append("u.source_id = ?"); params.append(filters.source_id)
     if filters.lang:
         where.append("u.lang = ?"); params.append(filters.lang)
@@ -147,18 +161,24 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
     if filters.until:
         where.append("u.captured_at <= ?"); params.append(filters.until)
     if filters.code:
-        where.append("EXISTS (SELECT 1 FROM findings f WHERE f.utterance_id = u.id AND f.code = ?)")
+        where.append("EXISTS (SELECT 1 FROM findings x WHERE x.utterance_id = u.id AND x.code = ?)")
         params.append(filters.code)
-    order_sql = {"rank": RANK, "time": "u.captured_at DESC, u.id DESC",
-                 "id": "u.id"}.get(order)
-    if order_sql is None:
-        raise SearchError(f"unknown order {order!r} (rank, time or id)")
+    if order == "rank":
+        inner_order, window, outer_order = "f.rowid DESC", RANK_WINDOW, "c.score, c.id DESC"
+    elif order == "newest":
+        inner_order, window, outer_order = "f.rowid DESC", limit + offset, "c.id DESC"
+    elif order == "time":
+        inner_order, window, outer_order = "u.captured_at DESC, f.rowid DESC", limit + offset, "c.at DESC, c.id DESC"
+    else:
+        raise SearchError(f"unknown order {order!r} (rank, newest or time)")
     sql = (
         "SELECT u.id, u.source_id, s.sha256, s.original_name, u.kind, u.lang, u.seq,"
-        " u.captured_at, u.start_s, u.end_s, u.text"
-        " FROM utterances_fts JOIN utterances u ON u.id = utterances_fts.rowid"
-        " JOIN sources s ON s.id = u.source_id"
-        f" WHERE {' AND '.join(where)} ORDER BY {order_sql} LIMIT ? OFFSET ?"
+        " u.captured_at, u.start_s, u.end_s, u.text FROM ("
+        f"  SELECT f.rowid AS id, {RANK} AS score, u.captured_at AS at"
+        "   FROM utterances_fts f JOIN utterances u ON u.id = f.rowid"
+        f"  WHERE {' AND '.join(where)} ORDER BY {inner_order} LIMIT {int(window)}"
+        ") c JOIN utterances u ON u.id = c.id JOIN sources s ON s.id = u.source_id"
+        f" ORDER BY {outer_order} LIMIT ? OFFSET ?"
     )
     try:
         rows = conn.execute(sql, (*params, limit, offset)).fetchall()

@@ -27,10 +27,10 @@ CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
 _ALTERNATION = str.maketrans({"ш": "х", "с": "х", "ж": "г", "з": "г", "д": "г",
                               "ч": "к", "т": "к", "ц": "к", "щ": "к"})
 _DERIVATIONAL = ("ованн", "ическ", "енн", "онн", "ск", "н")
-MIN_ROOT = 4
+MIN_ROOT = 4          # shorter roots are not selective enough to index
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)   # one analyser per language; maxsize=1 would thrash between ru and uk
 def _morph(lang: str):
     import pymorphy3
     return pymorphy3.MorphAnalyzer(lang=lang)
@@ -47,18 +47,24 @@ def tokenize(text: str) -> list[re.Match]:
 
 @lru_cache(maxsize=500_000)
 def lemmas_of(word: str, lang: str) -> tuple[str, ...]:
-    """Normal forms of one lower-cased word. Cyrillic words of unknown language try both."""
-    word = word.replace("ё", "е").replace("’", "'").replace("ʼ", "'")
+    """Normal forms of one lower-cased word (ё folded to е). Cyrillic words of unknown
+    language try both dictionaries. Only dictionary parses count when there are any:
+    guessed parses add junk lemmas that make common words match half the corpus."""
+    word = word.replace("’", "'").replace("ʼ", "'")
     if not CYRILLIC_RE.search(word):
         if lang == "en" or lang not in ("ru", "uk"):
             return (_stemmer("english").stemWord(word),) if word.isalpha() else (word,)
         return (word,)
     langs = (lang,) if lang in ("ru", "uk") else ("ru", "uk")
-    forms: set[str] = set()
+    known: set[str] = set()
+    guessed: list[str] = []
     for code in langs:
-        for parse in _morph(code).parse(word):
-            forms.add(parse.normal_form.replace("ё", "е"))
-    return tuple(sorted(forms)) or (word,)
+        for parse in _morph(code).parse(word):   # parse before folding ё: приём ≠ при + ём
+            if parse.is_known:
+                known.add(parse.normal_form.replace("ё", "е"))
+            elif not guessed:
+                guessed.append(parse.normal_form.replace("ё", "е"))
+    return tuple(sorted(known)) or tuple(guessed) or (word.replace("ё", "е"),)
 
 
 @lru_cache(maxsize=500_000)
@@ -68,15 +74,15 @@ def root_of(lemma: str) -> str | None:
         return None
     stem = _stemmer("russian").stemWord(lemma)
     for suffix in _DERIVATIONAL:
-        if stem.endswith(suffix) and len(stem) - len(suffix) >= MIN_ROOT - 1:
+        if stem.endswith(suffix) and len(stem) - len(suffix) >= MIN_ROOT:
             stem = stem[: -len(suffix)]
             break
-    if len(stem) < MIN_ROOT - 1:
+    if len(stem) < MIN_ROOT:
         return None
-    root = stem[:-1] + stem[-1].translate(_ALTERNATION)
-    return root if len(root) >= MIN_ROOT - 1 else None
+    return stem[:-1] + stem[-1].translate(_ALTERNATION)
 
 
+@lru_cache(maxsize=500_000)
 def word_terms(word: str, lang: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(lemmas, roots) of one word."""
     lemmas = lemmas_of(word.lower(), lang)
