@@ -270,6 +270,141 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
                       row["reader"], str(row["n"]), (row["at"] or "")[:19], row["contributor"] or "")
     console.print(table)
 
+# --------------------------------------------------------------------------- analyze
+@app.command()
+def analyze(as_json: bool = typer.Option(False, "--json", help="Print the run's counts as JSON.")):
+    """Detect morale indicators in every utterance not yet analysed by the current detector."""
+    from .analyse import load_detector
+    from .analyse.apply import analyze_store, pending_count
+
+    store = open_store()
+    det = load_detector()
+    todo = pending_count(store, det.version)
+    with Progress(TextColumn("[bold]analyze"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True,
+                  disable=as_json or todo < 1000) as progress:
+        task = progress.add_task("analyze", total=todo)
+        report = analyze_store(store, det, on_batch=lambda n: progress.advance(task, n))
+    if as_json:
+        print(json.dumps(report.__dict__, ensure_ascii=False))
+        return
+    if report.run_id is None:
+        console.print(f"nothing to do: every utterance already analysed by {det.version}")
+        return
+    console.print(f"run {report.run_id}: {report.analysed} utterances analysed by {det.version}, "
+                  f"{report.findings} findings; {report.skipped} boilerplate skipped, "
+                  f"{report.unsupported} unsupported language, {report.empty} empty, "
+                  f"{report.truncated} truncated")
+    rows = store.conn.execute(
+        "SELECT f.code, f.stance, f.score, f.evidence, u.text, u.id FROM findings f"
+        " JOIN utterances u ON u.id = f.utterance_id WHERE f.run_id = ?"
+        " ORDER BY f.score DESC, f.id LIMIT 15", (report.run_id,)).fetchall()
+    if rows:
+        table = Table(title="strongest findings of this run")
+        for col in ("utt", "code", "stance", "score", "evidence in context"):
+            table.add_column(col, overflow="fold")
+        for code, stance, score, evidence, text, uid in rows:
+            table.add_row(str(uid), code, stance, f"{score:.2f}", _in_context(text, evidence))
+        console.print(table)
+
+
+def _in_context(text: str, evidence: str, width: int = 110) -> str:
+    i = text.find(evidence)
+    lo = max(0, i - 40) if i >= 0 else 0
+    snippet = text[lo:lo + width]
+    out = escape(snippet).replace(escape(evidence), f"[bold yellow]{escape(evidence)}[/]", 1)
+    return ("…" if lo else "") + out + ("…" if lo + width < len(text) else "")
+
+
+# --------------------------------------------------------------------------- eval
+eval_app = typer.Typer(no_args_is_help=True, help="Measure components against gold data.")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("indicators")
+def eval_indicators(
+    gold: Path = typer.Option(..., "--gold", exists=True, dir_okay=False,
+                              help='Gold JSONL: {"id","lang","text","labels":[{"code","stance"}]} a line.'),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (micro, macro, per_code, n)."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline",
+                                  help="Also evaluate the plain keyword baseline, in the same run."),
+    misses: int = typer.Option(10, "--misses", help="How many worst misses to list."),
+):
+    """Precision/recall/F1 of the indicator detector on gold utterances."""
+    from .analyse import evaluate as ev
+    from .analyse import load_detector
+
+    try:
+        result = ev.evaluate(load_detector(), gold)
+        base = ev.evaluate(__import__("overheard.analyse.baseline", fromlist=["KeywordBaseline"])
+                           .KeywordBaseline(), gold) if baseline else None
+    except (ValueError, OSError) as exc:
+        raise fail(f"{gold}: {exc}", 2)
+    if as_json:
+        out = dict(result)
+        if base is not None:
+            out["baseline"] = {k: base[k] for k in ("micro", "macro", "per_code", "n", "detector")
+                               if k in base}
+        print(json.dumps(out, ensure_ascii=False))
+        return
+    ev.render_report(result, title=f"detector {result.get('detector')} on {gold}", console=console,
+                     show_misses=misses)
+    if base is not None:
+        ev.render_comparison({"detector": result, "keyword baseline": base}, console=console)
+
+
+# --------------------------------------------------------------------------- summary
+@app.command()
+def summary(
+    by: str = typer.Option("week", "--by", help="Time bucket: day|week|month|all."),
+    group: str = typer.Option("source", "--group", help="Group by source|channel|kind|all."),
+    since: Optional[str] = typer.Option(None, help="From this time (ISO 8601)."),
+    until: Optional[str] = typer.Option(None, help="Up to this time (ISO 8601)."),
+    detector: Optional[str] = typer.Option(None, "--detector", help="Detector version (default: the latest run's)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per group and bucket."),
+):
+    """Morale indicators per 100 utterances, per group and time bucket, with Wilson 95% intervals."""
+    from .analyse.apply import latest_detector_version
+    from .ingest.readers.base import IngestError, parse_time
+    from .report.summary import CODES, morale_summary
+
+    store = open_store()
+    version = detector or latest_detector_version(store)
+    if version is None:
+        raise fail("no analysis in this store yet: run `overheard analyze` first")
+    try:
+        cells = morale_summary(store, version, by=by, group=group,
+                               since=parse_time(since, what="--since") if since else None,
+                               until=_until(until) if until else None)
+    except (ValueError, IngestError) as exc:
+        raise fail(str(exc), 2)
+    if as_json:
+        for cell in cells:
+            print(json.dumps({"detector_version": version, **cell.to_dict()}, ensure_ascii=False))
+        return
+    if not cells:
+        console.print("no analysed utterances in this range")
+        return
+    table = Table(title=f"morale indicators per 100 utterances [Wilson 95%], detector {version}",
+                  caption="resolve stands beside the low-morale codes, never netted against them")
+    table.add_column(group, overflow="fold")
+    table.add_column(by)
+    table.add_column("n", justify="right")
+    table.add_column("low-morale indicators", overflow="fold")
+    table.add_column("resolve", style="green")
+
+    def fmt(code, r):
+        lo, hi = r.ci95
+        return f"{code} {r.per100:.1f} [dim][{lo:.1f}–{hi:.1f}][/]"
+
+    for cell in cells:
+        low = [fmt(c, cell.rates[c]) for c in CODES if c != "resolve" and cell.rates[c].count]
+        res = cell.rates["resolve"]
+        table.add_row(escape(cell.group), cell.bucket, str(cell.n), "\n".join(low) or "[dim]none[/]",
+                      fmt("", res).strip() if res.count else "[dim]0[/]")
+    console.print(table)
+
+
 
 def main():
     app()

@@ -1,0 +1,54 @@
+import json
+
+import pytest
+
+from overheard.analyse import load_detector
+from overheard.analyse.apply import analyze_store
+from overheard.ingest import ingest_paths
+from overheard.report.summary import morale_summary, wilson
+
+from conftest import TEXT_EXAMPLES
+
+
+def test_wilson_known_values():
+    assert wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson(0, 0) == (0.0, 0.0)
+
+
+def test_summary_counts_match_the_store(store):
+    ingest_paths(store, TEXT_EXAMPLES)
+    det = load_detector()
+    analyze_store(store, det)
+    cells = morale_summary(store, det.version, by="all", group="all")
+    assert len(cells) == 1
+    cell = cells[0]
+    # independent count: analysed (ok/truncated) utterances, and distinct utterances per code
+    n = store.conn.execute("SELECT count(*) FROM analyses WHERE status IN ('ok','truncated')").fetchone()[0]
+    assert cell.n == n
+    for code, k in store.conn.execute("SELECT code, count(DISTINCT utterance_id) FROM findings GROUP BY code"):
+        assert cell.rates[code].count == k
+        lo, hi = cell.rates[code].ci95
+        assert lo <= cell.rates[code].per100 <= hi
+    assert "resolve" in cell.rates   # reported beside, never netted
+
+
+def test_summary_by_day_and_channel_for_messages(store):
+    ingest_paths(store, TEXT_EXAMPLES[2:])          # messages.jsonl: dated, with channels
+    det = load_detector()
+    analyze_store(store, det)
+    cells = morale_summary(store, det.version, by="day", group="channel")
+    assert {(c.group, c.bucket) for c in cells} >= {("family chat", "2022-03-04"), ("unit chat", "2022-03-05")}
+    assert sum(c.n for c in cells) == 5
+
+
+def test_summary_cli_json(cli):
+    cli("ingest", *TEXT_EXAMPLES)
+    assert cli("summary").exit_code == 1          # nothing analysed yet: clear message
+    cli("analyze")
+    r = cli("summary", "--by", "week", "--group", "kind", "--json")
+    assert r.exit_code == 0
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert {row["group"] for row in rows} == {"article", "radio", "call", "message"}
+    assert all("resolve" in row["codes"] for row in rows)
+    assert cli("summary", "--by", "fortnight").exit_code == 2
