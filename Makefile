@@ -19,10 +19,12 @@ install: $(VENV)/.installed
 
 demo: install
 	rm -rf $(DEMO_STORE)
-	$(BIN)/overheard --store $(DEMO_STORE) ingest examples --contributor "overheard examples"
+	$(BIN)/overheard --store $(DEMO_STORE) ingest examples/news examples/intercepts examples/messages.jsonl --contributor "overheard examples"
 	$(BIN)/overheard --store $(DEMO_STORE) info
 	$(BIN)/overheard --store $(DEMO_STORE) search страх
 	$(BIN)/overheard --store $(DEMO_STORE) search scared
+	$(BIN)/overheard --store $(DEMO_STORE) analyze
+	$(BIN)/overheard --store $(DEMO_STORE) summary --by all --group kind
 	$(BIN)/overheard --store $(DEMO_STORE) verify
 
 test: install

@@ -2,7 +2,6 @@
 
 import re
 
-import click
 import typer.main
 
 from conftest import REPO
@@ -16,7 +15,7 @@ def _commands():
 
     def walk(group, prefix):
         for name, cmd in group.commands.items():
-            if isinstance(cmd, click.Group):
+            if hasattr(cmd, "commands"):   # a sub-app (group of commands)
                 yield from walk(cmd, prefix + [name])
             else:
                 yield " ".join(prefix + [name]), cmd
@@ -52,7 +51,4 @@ def test_global_options_and_readme_commands_are_documented():
             if opt.startswith("--"):
                 assert opt in text, f"global option {opt} undocumented"
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert "make demo" in readme and "make test" in readme
-    for name, _ in commands:
-        top = name.split()[0]
-        assert f"overheard {top}" in readme or f"overheard --store" in readme
+    assert "make demo" in readme and "make test" in readme and "docs/cli.md" in readme

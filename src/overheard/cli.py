@@ -169,13 +169,13 @@ def search(
         return
     table = Table(title=f"{len(hits)} hit(s) for {query!r}", show_lines=False)
     for col in ("id", "source", "kind", "lang", "when", "snippet"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("source", "when"))
     for hit in hits:
         snippet = escape(hit.snippet).replace("**", "\x00")
         parts = snippet.split("\x00")
         marked = "".join(f"[bold yellow]{p}[/]" if i % 2 else p for i, p in enumerate(parts))
         table.add_row(str(hit.utterance_id), hit.source_sha256[:12], hit.kind, hit.lang,
-                      (hit.captured_at or "")[:19], marked)
+                      (hit.captured_at or "")[:16].replace("T", " "), marked)
     console.print(table)
 
 
@@ -260,14 +260,14 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
     console.print("  kinds: " + ", ".join(f"{k} {v}" for k, v in kinds.items()))
     table = Table(title="sources")
     for col in ("id", "sha256", "name", "kind", "reader", "utterances", "when", "contributor"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("sha256", "when"))
     for row in store.conn.execute(
             "SELECT s.id, s.sha256, s.original_name, s.kind, s.reader, s.contributor,"
             " coalesce(s.captured_at, s.published_at) AS at,"
             " (SELECT count(*) FROM utterances u WHERE u.source_id = s.id) AS n"
             " FROM sources s ORDER BY s.id"):
         table.add_row(str(row["id"]), row["sha256"][:12], row["original_name"], row["kind"],
-                      row["reader"], str(row["n"]), (row["at"] or "")[:19], row["contributor"] or "")
+                      row["reader"], str(row["n"]), (row["at"] or "")[:10], row["contributor"] or "")
     console.print(table)
 
 # --------------------------------------------------------------------------- analyze
