@@ -17,7 +17,7 @@ def test_export_jsonl_carries_provenance(cli):
     assert len(rows) == 5 + len(news) + turns
     row = next(x for x in rows if "I'm scared" in x["text"])
     assert len(row["source_sha256"]) == 64 and row["contributor"] == "desk B"
-    assert row["reader"] == "news-record" and row["line_no"] >= 4 and row["ingest_run_id"]
+    assert row["reader"] == "news-record" and row["line_no"] >= 4 and row["run_id"] and row["run_stage"] == "ingest"
     assert row["quote"].startswith("Mum, I'm in Ukraine")
 
 

@@ -405,6 +405,119 @@ def summary(
     console.print(table)
 
 
+# --------------------------------------------------------------------------- process
+@app.command()
+def process(
+    model: Optional[str] = typer.Option(None, help="faster-whisper model name or path (default: embedded Whisper base)."),
+    lang: Optional[str] = typer.Option(None, help="Fix the language (e.g. ru) instead of detecting it per transmission."),
+    gloss: bool = typer.Option(True, "--gloss/--no-gloss", help="Also produce the English gloss (Whisper translate)."),
+    source: Optional[List[str]] = typer.Option(None, help="Only these sources (id or SHA-256 prefix); repeatable."),
+    analyze_after: bool = typer.Option(True, "--analyze/--no-analyze", help="Run indicator analysis on the new text."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+):
+    """Run every pending stage (segment → transcribe → gloss → cues → analyse); resumable."""
+    from .process import pending_sources, process_store
+
+    store = open_store()
+    try:
+        ids = [store.resolve_source(x)["id"] for x in source] if source else None
+    except StoreError as exc:
+        raise fail(str(exc), 2)
+    todo = pending_sources(store, ids)
+    total = sum((r["duration_s"] or 0) - (r["done_until_s"] or 0) for r in todo)
+    started = __import__("time").perf_counter()
+    with Progress(TextColumn("[bold]process"), BarColumn(),
+                  TextColumn("{task.completed:.1f}/{task.total:.1f} audio min"),
+                  TextColumn("{task.fields[rtf]}"), TextColumn("{task.fields[name]}"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=as_json or not todo) as progress:
+        task = progress.add_task("process", total=max(total, 1) / 60, rtf="", name="")
+        base = {"done": 0.0, "offset": 0.0}
+
+        def on_source(row):
+            base["offset"] += base["done"]
+            base["done"] = 0.0
+            progress.update(task, name=row["original_name"])
+
+        def on_progress(_sid, done_s, _total):
+            base["done"] = done_s
+            audio_min = (base["offset"] + done_s) / 60
+            wall = __import__("time").perf_counter() - started
+            progress.update(task, completed=audio_min, rtf=f"{audio_min * 60 / wall:.0f}× real time" if wall else "")
+
+        report = process_store(store, model=model, lang=lang, gloss=gloss, source_ids=ids,
+                               analyze=analyze_after, on_progress=on_progress, on_source=on_source)
+    if as_json:
+        print(json.dumps({**report.__dict__, "realtime_factor": report.realtime_factor}, ensure_ascii=False))
+    else:
+        for line in report.failed:
+            err.print(f"[red]failed[/] {escape(line)}")
+        if report.sources:
+            console.print(f"{report.sources} audio source(s): {report.transmissions} transmissions "
+                          f"({report.hallucinations} marked as Whisper hallucination) from "
+                          f"{report.audio_s / 60:.1f} audio min in {report.wall_s:.0f} s "
+                          f"({report.realtime_factor or 0:.0f}× real time)")
+        else:
+            console.print("no audio waiting to be processed")
+        if report.analyze and report.analyze.get("run_id"):
+            a = report.analyze
+            console.print(f"analysis run {a['run_id']}: {a['analysed']} utterances, {a['findings']} findings")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def transcript(
+    source: str = typer.Argument(..., help="Source id or SHA-256 prefix."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per transmission."),
+):
+    """A source's transmissions: times, text, the English gloss (machine output) and findings."""
+    from .export import iter_utterances
+
+    store = open_store()
+    try:
+        src = store.resolve_source(source)
+    except StoreError as exc:
+        raise fail(str(exc), 2)
+    rows = list(iter_utterances(store, source_id=src["id"]))
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    title = (f"{src['original_name']}  sha256 {src['sha256'][:16]}…  {src['kind']}"
+             + (f"  {src['frequency_hz'] / 1e6:.4f} MHz" if src["frequency_hz"] else "")
+             + (f"  from {src['captured_at']}" if src["captured_at"] else ""))
+    table = Table(title=escape(title), caption="gloss = machine translation (Whisper), not a human translation")
+    for col in ("#", "time", "lang", "text", "gloss (machine)", "findings"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        when = (f"{row['start_s']:7.1f}–{row['end_s']:.1f}s" if row["start_s"] is not None
+                else (f"line {row['line_no']}" if row["line_no"] else ""))
+        text = escape(row["text"]) if row["text"] else "[dim](no credible speech)[/]"
+        finds = ", ".join(f"{f['code']}/{f['stance']}: “{escape(f['evidence'])}”" for f in row["findings"])
+        table.add_row(str(row["seq"]), when, row["lang"], text, escape(row.get("gloss_en") or ""), finds)
+    console.print(table)
+
+
+@app.command()
+def clip(
+    utterance: int = typer.Argument(..., help="Utterance (transmission) id."),
+    pad: float = typer.Option(0.0, help="Seconds of context on each side."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also copy the clip here."),
+):
+    """Cut one transmission's audio out of its original (a derived file with lineage)."""
+    from .clips import ClipError, clip_for
+
+    store = open_store()
+    try:
+        path = clip_for(store, utterance, pad_s=pad)
+    except ClipError as exc:
+        raise fail(str(exc), 2)
+    if out:
+        out.write_bytes(path.read_bytes())
+        path = out
+    console.print(str(path))
+
+
 
 def main():
     app()

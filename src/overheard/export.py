@@ -11,8 +11,8 @@ from .store import Store
 FIELDS = ["utterance_id", "source_id", "source_sha256", "source_name", "reader", "kind", "seq",
           "line_no", "lang", "text", "start_s", "end_s", "captured_at", "time_basis", "channel",
           "speaker", "speaker_role", "quote_start", "quote_end", "quote", "is_boilerplate",
-          "title", "url", "frequency_hz", "receiver", "contributor", "ingest_run_id",
-          "tool_version", "findings"]
+          "title", "url", "frequency_hz", "receiver", "contributor", "run_id", "run_stage",
+          "tool_version", "gloss_en", "gloss_label", "asr", "findings"]
 
 
 def iter_utterances(store: Store, *, source_id: int | None = None,
@@ -23,12 +23,15 @@ def iter_utterances(store: Store, *, source_id: int | None = None,
         where, params = "WHERE u.source_id = ?", [source_id]
     sql = (
         "SELECT u.*, s.sha256, s.original_name, s.reader, s.title, s.url, s.frequency_hz,"
-        " s.receiver, s.contributor, r.tool_version"
+        " s.receiver, s.contributor, r.tool_version, r.stage"
         " FROM utterances u JOIN sources s ON s.id = u.source_id JOIN runs r ON r.id = u.run_id"
         f" {where} ORDER BY u.id")
     findings_sql = ("SELECT code, stance, score, span_start, span_end, evidence, method,"
                     " detector_version, run_id FROM findings WHERE utterance_id = ?"
                     + (" AND detector_version = ?" if detector_version else "") + " ORDER BY id")
+    gloss_sql = "SELECT text, label FROM glosses WHERE utterance_id = ? ORDER BY id DESC LIMIT 1"
+    asr_sql = ("SELECT avg_logprob, no_speech_prob, lang_prob, hallucination, hallucination_reason, raw_text"
+               " FROM asr WHERE utterance_id = ?")
     for row in store.conn.execute(sql, params):
         quote = (row["text"][row["quote_start"]:row["quote_end"]]
                  if row["quote_start"] is not None else None)
@@ -44,8 +47,18 @@ def iter_utterances(store: Store, *, source_id: int | None = None,
             "quote_end": row["quote_end"], "quote": quote, "is_boilerplate": bool(row["is_boilerplate"]),
             "title": row["title"], "url": row["url"], "frequency_hz": row["frequency_hz"],
             "receiver": row["receiver"], "contributor": row["contributor"],
-            "ingest_run_id": row["run_id"], "tool_version": row["tool_version"], "findings": findings,
+            "run_id": row["run_id"], "run_stage": row["stage"], "tool_version": row["tool_version"],
+            **_audio_fields(store, row, gloss_sql, asr_sql), "findings": findings,
         }
+
+
+def _audio_fields(store: Store, row, gloss_sql: str, asr_sql: str) -> dict:
+    if row["start_s"] is None:
+        return {"gloss_en": None, "gloss_label": None, "asr": None}
+    gloss = store.conn.execute(gloss_sql, (row["id"],)).fetchone()
+    asr = store.conn.execute(asr_sql, (row["id"],)).fetchone()
+    return {"gloss_en": gloss["text"] if gloss else None, "gloss_label": gloss["label"] if gloss else None,
+            "asr": dict(asr) if asr else None}
 
 
 def write_jsonl(rows, out: IO[str]) -> int:
@@ -63,6 +76,7 @@ def write_csv(rows, out: IO[str]) -> int:
     for row in rows:
         row = dict(row)
         row["findings"] = json.dumps(row["findings"], ensure_ascii=False)
+        row["asr"] = json.dumps(row["asr"], ensure_ascii=False) if row["asr"] else ""
         writer.writerow(row)
         n += 1
     return n

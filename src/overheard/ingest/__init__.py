@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..index.terms import index_terms
 from ..store import Store
+from . import audio
 from .language import detect_language
 from .readers import KINDS, IngestError, ParsedSource, decode_utf8, parse_time
 from .readers import messages, news, plaintext, transcript
@@ -132,6 +133,10 @@ def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> 
     try:
         if not path.is_file():
             raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
+        if path.stat().st_size == 0:
+            raise IngestError("empty file")
+        if audio.is_audio(path):
+            return audio.ingest_audio(store, path, opts, FileResult)
         data = path.read_bytes()
     except OSError as exc:
         return FileResult(path, "failed", f"cannot read ({exc.strerror or exc})")

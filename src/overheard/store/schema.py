@@ -133,6 +133,73 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (utterance_id, detector_version)
         )
         """,
+    ],    # 3: audio — per-source processing state, ASR details, glosses, voice cues, clips
+    [
+        """
+        CREATE TABLE processing (
+            source_id     INTEGER PRIMARY KEY REFERENCES sources(id),
+            status        TEXT NOT NULL,         -- pending | running | done | failed
+            done_until_s  REAL NOT NULL DEFAULT 0,  -- resume point: end of the last stored transmission
+            transmissions INTEGER NOT NULL DEFAULT 0,
+            run_id        INTEGER REFERENCES runs(id),
+            error         TEXT,
+            updated_at    TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE asr (
+            utterance_id  INTEGER PRIMARY KEY REFERENCES utterances(id),
+            raw_text      TEXT NOT NULL,         -- Whisper's output as is
+            lang_prob     REAL,
+            avg_logprob   REAL,
+            no_speech_prob REAL,
+            mean_word_logprob REAL,
+            hallucination INTEGER NOT NULL DEFAULT 0,
+            hallucination_reason TEXT,
+            words         TEXT NOT NULL DEFAULT '[]',  -- [[start_s, end_s, word, p], ...] source times
+            segment       TEXT NOT NULL DEFAULT '{}',  -- squelch/VAD details of the transmission
+            run_id        INTEGER NOT NULL REFERENCES runs(id)
+        )
+        """,
+        """
+        CREATE TABLE glosses (
+            id            INTEGER PRIMARY KEY,
+            utterance_id  INTEGER NOT NULL REFERENCES utterances(id),
+            lang          TEXT NOT NULL DEFAULT 'en',
+            text          TEXT NOT NULL,
+            label         TEXT NOT NULL,         -- always says it is machine output
+            method        TEXT NOT NULL,
+            run_id        INTEGER NOT NULL REFERENCES runs(id)
+        )
+        """,
+        "CREATE INDEX glosses_utt ON glosses(utterance_id)",
+        """
+        CREATE TABLE voice_cues (
+            utterance_id  INTEGER PRIMARY KEY REFERENCES utterances(id),
+            f0_median_hz  REAL,
+            f0_spread_st  REAL,
+            loudness_dbfs REAL,
+            voiced_fraction REAL,
+            syllables_per_s REAL,
+            cues          TEXT NOT NULL,         -- every measurement, JSON
+            relative      TEXT,                  -- z-scores against the channel baseline, JSON
+            run_id        INTEGER NOT NULL REFERENCES runs(id)
+        )
+        """,
+        """
+        CREATE TABLE clips (
+            id            INTEGER PRIMARY KEY,
+            utterance_id  INTEGER NOT NULL REFERENCES utterances(id),
+            path          TEXT NOT NULL,         -- relative to the store's derived/ folder
+            sha256        TEXT NOT NULL,
+            start_s       REAL NOT NULL,
+            end_s         REAL NOT NULL,
+            pad_s         REAL NOT NULL,
+            run_id        INTEGER NOT NULL REFERENCES runs(id),
+            UNIQUE (utterance_id, pad_s)
+        )
+        """,
+        "CREATE INDEX utterances_source_time ON utterances(source_id, start_s)",
     ],
 ]
 

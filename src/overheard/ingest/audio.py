@@ -1,0 +1,79 @@
+"""Audio and video files: stored as evidence with their capture metadata; the transmissions
+themselves come later, from ``overheard process`` (segment → transcribe → gloss → analyse).
+
+Nothing here loads the file whole: the hash and the evidence copy are streamed, and the
+probe reads only the container header.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..store import Store, sha256_file, utc_now
+
+NAME, VERSION = "audio", "1"
+AUDIO_EXTS = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".oga", ".m4a", ".aac", ".wma", ".amr",
+              ".mp4", ".mkv", ".webm", ".mov", ".avi", ".3gp"}
+VIDEO_EXTS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".3gp"}
+
+
+def is_audio(path: Path) -> bool:
+    return path.suffix.lower() in AUDIO_EXTS
+
+
+def mode_for(kind: str) -> str:
+    """Radio channel recordings get the squelch; calls, interviews and voice notes VAD only."""
+    return "radio" if kind == "radio" else "call"
+
+
+def ingest_audio(store: Store, path: Path, opts, result_cls):
+    from ..audio.decode import AudioDecodeError, probe
+
+    try:
+        sha = sha256_file(path)
+    except OSError as exc:
+        return result_cls(path, "failed", f"cannot read ({exc.strerror or exc})")
+    existing = store.source_by_sha(sha)
+    if existing is not None:
+        return result_cls(path, "present", f"already present as source {existing['id']}", sha, existing["id"])
+    try:
+        info = probe(path)
+    except AudioDecodeError as exc:
+        # the decoder's message names the file already; keep only the problem
+        return result_cls(path, "failed", exc.problem, sha)
+    kind = opts.kind or ("interview" if path.suffix.lower() in VIDEO_EXTS else "radio")
+    meta = {"container": info.container, "codec": info.codec, "channels": info.channels,
+            "mode": mode_for(kind), "lang": opts.lang}
+    created = False
+    size = path.stat().st_size
+    try:
+        with store.transaction() as conn:
+            again = store.source_by_sha(sha)
+            if again is not None:
+                return result_cls(path, "present", f"already present as source {again['id']}", sha, again["id"])
+            run_id = store.start_run("ingest", component=NAME, component_version=VERSION, params=opts.params())
+            cur = conn.execute(
+                "INSERT INTO sources(sha256, size, media_type, reader, kind, original_name, original_path,"
+                " captured_at, frequency_hz, channel, receiver, sample_rate, duration_s, contributor,"
+                " note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sha, size, f"audio/{info.codec}", NAME, kind, path.name, str(path.resolve()),
+                 opts.captured_at, opts.frequency_hz, opts.channel, opts.receiver, info.sample_rate,
+                 info.duration_s, opts.contributor, opts.note, json.dumps(meta, sort_keys=True), utc_now(),
+                 run_id))
+            source_id = cur.lastrowid
+            conn.execute("INSERT INTO processing(source_id, status, updated_at) VALUES (?, 'pending', ?)",
+                         (source_id, utc_now()))
+            created = store.evidence.put_file(path, sha)
+            store.finish_run(run_id)
+            store.audit("ingest", f"source:{sha}", {
+                "source_id": source_id, "sha256": sha, "size": size, "original_name": path.name,
+                "reader": NAME, "kind": kind, "duration_s": info.duration_s, "run_id": run_id,
+                "contributor": opts.contributor})
+    except BaseException:
+        if created:
+            store.evidence.remove(sha)
+        raise
+    dur = f"{info.duration_s / 60:.1f} min" if info.duration_s else "unknown length"
+    return result_cls(path, "added", f"{info.codec} {info.sample_rate} Hz, {dur} ({kind}; `overheard process` transcribes it)",
+                      sha, source_id, 0)

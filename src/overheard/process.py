@@ -1,0 +1,183 @@
+"""`overheard process`: every pending stage for every audio source in the store —
+segment → transcribe → gloss → voice cues — then indicator analysis of the new text.
+
+Each transmission is stored in its own transaction together with the source's resume
+point (``processing.done_until_s``), so a killed run loses at most the transmission in
+flight and the next run continues from there (the decoder seeks, re-learning the noise
+floor over a short warm-up before the resume point).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from .store import Store, utc_now
+
+
+@dataclass
+class ProcessReport:
+    sources: int = 0
+    transmissions: int = 0
+    hallucinations: int = 0
+    audio_s: float = 0.0
+    wall_s: float = 0.0
+    failed: list[str] = field(default_factory=list)
+    analyze: dict | None = None
+
+    @property
+    def realtime_factor(self) -> float | None:
+        return self.audio_s / self.wall_s if self.wall_s else None
+
+
+def pending_sources(store: Store, source_ids: list[int] | None = None) -> list:
+    sql = ("SELECT s.*, p.done_until_s, p.status AS pstatus FROM sources s JOIN processing p"
+           " ON p.source_id = s.id WHERE p.status != 'done'")
+    params: list = []
+    if source_ids:
+        sql += f" AND s.id IN ({','.join('?' * len(source_ids))})"
+        params = list(source_ids)
+    return store.conn.execute(sql + " ORDER BY s.id", params).fetchall()
+
+
+def _absolute(captured_at: str | None, offset_s: float) -> str | None:
+    if not captured_at:
+        return None
+    start = datetime.fromisoformat(captured_at.replace("Z", "+00:00"))
+    stamp = (start + timedelta(seconds=offset_s)).astimezone(timezone.utc)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def process_store(store: Store, *, model: str | None = None, lang: str | None = None,
+                  gloss: bool = True, source_ids: list[int] | None = None, analyze: bool = True,
+                  on_progress: Callable[[int, float, float | None], None] | None = None,
+                  on_source: Callable[[object], None] | None = None) -> ProcessReport:
+    """Process pending audio sources. ``on_progress(source_id, done_s, total_s)`` after each
+    decoded block; ``on_source(row)`` when a source starts."""
+    from .audio.decode import AudioDecodeError
+    from .audio.model import load_model
+    from .audio.pipeline import PIPELINE_VERSION, process_audio
+
+    report = ProcessReport()
+    todo = pending_sources(store, source_ids)
+    if not todo:
+        if analyze:
+            report.analyze = _analyze(store)
+        return report
+    started = time.perf_counter()
+    lm = load_model(model)
+    for src in todo:
+        report.sources += 1
+        if on_source:
+            on_source(src)
+        meta = json.loads(src["meta"] or "{}")
+        src_lang = lang or meta.get("lang")
+        mode = meta.get("mode", "radio")
+        resume = float(src["done_until_s"] or 0.0)
+        with store.transaction():
+            run_id = store.start_run("process", component=PIPELINE_VERSION, component_version=lm.name,
+                                     params={"model": lm.lineage(), "mode": mode, "lang": src_lang,
+                                             "gloss": gloss, "resume_from_s": resume})
+            store.conn.execute("UPDATE processing SET status = 'running', run_id = ?, error = NULL,"
+                               " updated_at = ? WHERE source_id = ?", (run_id, utc_now(), src["id"]))
+        seq = store.conn.execute("SELECT coalesce(max(seq), 0) FROM utterances WHERE source_id = ?",
+                                 (src["id"],)).fetchone()[0]
+        n = 0
+        try:
+            for tx in process_audio(store.evidence.path_for(src["sha256"]), mode=mode, lang=src_lang,
+                                    model=lm, gloss=gloss, skip_until_s=resume,
+                                    progress=(lambda d, t, sid=src["id"]: on_progress(sid, d, t))
+                                    if on_progress else None):
+                seq += 1
+                n += 1
+                _store_transmission(store, src, tx, seq, run_id)
+                report.transmissions += 1
+                report.hallucinations += int(tx.hallucination)
+            status, error = "done", None
+        except AudioDecodeError as exc:
+            status, error = "failed", exc.problem
+            report.failed.append(f"{src['original_name']} (source {src['id']}): {exc.problem}")
+        report.audio_s += max(0.0, (src["duration_s"] or 0.0) - resume)
+        with store.transaction():
+            _update_relative_cues(store, src)
+            store.conn.execute("UPDATE processing SET status = ?, error = ?, updated_at = ? WHERE source_id = ?",
+                               (status, error, utc_now(), src["id"]))
+            store.finish_run(run_id, status)
+            store.audit("process", f"source:{src['sha256']}", {
+                "source_id": src["id"], "run_id": run_id, "status": status, "error": error,
+                "transmissions_added": n, "model": lm.name, "model_sha256": lm.sha256})
+    report.wall_s = time.perf_counter() - started
+    if analyze:
+        report.analyze = _analyze(store)
+    return report
+
+
+def _analyze(store: Store) -> dict:
+    from .analyse.apply import analyze_store
+    return asdict(analyze_store(store))
+
+
+def _store_transmission(store: Store, src, tx, seq: int, run_id: int) -> None:
+    from .index.terms import index_terms
+    from .ingest.language import detect_language
+
+    text = "" if tx.hallucination else (tx.text or "").strip()
+    lang = tx.lang or (detect_language(text) if text else "und")
+    lemmas, roots = index_terms(text, lang) if text else ("", "")
+    captured = _absolute(src["captured_at"], tx.start_s)
+    seg = asdict(tx.transmission)
+    seg.pop("params", None)
+    meta = {"hallucination": tx.hallucination} if tx.hallucination else {}
+    with store.transaction() as conn:
+        uid = conn.execute(
+            "INSERT INTO utterances(source_id, run_id, seq, kind, text, lang, start_s, end_s, captured_at,"
+            " time_basis, channel, meta, search_lemmas, search_roots)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (src["id"], run_id, seq, src["kind"], text, lang, round(tx.start_s, 3), round(tx.end_s, 3),
+             captured, "captured" if captured else "offset", src["channel"],
+             json.dumps(meta), lemmas, roots)).lastrowid
+        conn.execute("INSERT INTO utterances_fts(rowid, text, search_lemmas, search_roots) VALUES (?,?,?,?)",
+                     (uid, text, lemmas, roots))
+        conn.execute(
+            "INSERT INTO asr(utterance_id, raw_text, lang_prob, avg_logprob, no_speech_prob, mean_word_logprob,"
+            " hallucination, hallucination_reason, words, segment, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (uid, tx.raw_text or "", tx.lang_prob, tx.avg_logprob, tx.no_speech_prob, tx.mean_word_logprob,
+             int(tx.hallucination), tx.hallucination_reason,
+             json.dumps([[w.start_s, w.end_s, w.word, round(w.probability, 3)] for w in tx.words],
+                        ensure_ascii=False),
+             json.dumps(seg, default=str), run_id))
+        if tx.gloss_en and not tx.hallucination:
+            conn.execute("INSERT INTO glosses(utterance_id, lang, text, label, method, run_id)"
+                         " VALUES (?,?,?,?,?,?)",
+                         (uid, "en", tx.gloss_en.strip(), tx.gloss_label, "whisper-translate", run_id))
+        if tx.cues is not None:
+            c = tx.cues
+            conn.execute(
+                "INSERT INTO voice_cues(utterance_id, f0_median_hz, f0_spread_st, loudness_dbfs, voiced_fraction,"
+                " syllables_per_s, cues, run_id) VALUES (?,?,?,?,?,?,?,?)",
+                (uid, c.f0_median_hz, c.f0_iqr_semitones, c.loudness_dbfs, c.voiced_fraction,
+                 c.syllables_per_s, json.dumps(c.to_dict()), run_id))
+        conn.execute("UPDATE processing SET done_until_s = ?, transmissions = transmissions + 1,"
+                     " updated_at = ? WHERE source_id = ?", (tx.end_s, utc_now(), src["id"]))
+
+
+def _update_relative_cues(store: Store, src) -> None:
+    """Each transmission's cues against its channel's baseline (the source when no channel)."""
+    from .audio.cues import channel_baseline, relative_to_baseline
+
+    if src["channel"]:
+        scope = ("SELECT v.utterance_id, v.cues FROM voice_cues v JOIN utterances u ON u.id = v.utterance_id"
+                 " JOIN sources s ON s.id = u.source_id WHERE coalesce(u.channel, s.channel) = ?", (src["channel"],))
+    else:
+        scope = ("SELECT v.utterance_id, v.cues FROM voice_cues v JOIN utterances u ON u.id = v.utterance_id"
+                 " WHERE u.source_id = ?", (src["id"],))
+    rows = [(uid, json.loads(c)) for uid, c in store.conn.execute(*scope)]
+    if not rows:
+        return
+    base = channel_baseline(c for _, c in rows)
+    store.conn.executemany("UPDATE voice_cues SET relative = ? WHERE utterance_id = ?",
+                           [(json.dumps({"baseline_n": base.n, **relative_to_baseline(c, base)}), uid)
+                            for uid, c in rows])
