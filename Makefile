@@ -20,10 +20,15 @@ install: $(VENV)/.installed
 demo: install
 	rm -rf $(DEMO_STORE)
 	$(BIN)/overheard --store $(DEMO_STORE) ingest examples/news examples/intercepts examples/messages.jsonl --contributor "overheard examples"
+	$(BIN)/overheard --store $(DEMO_STORE) analyze
+	$(BIN)/overheard --store $(DEMO_STORE) ingest examples/audio/demo_radio.ogg --kind radio --lang ru \
+		--captured-at 2022-03-05T14:00:00Z --frequency 148500000 --channel "VHF 148.500" \
+		--receiver "demo generator" --contributor "overheard examples"
+	$(BIN)/overheard --store $(DEMO_STORE) process
+	$(BIN)/overheard --store $(DEMO_STORE) transcript demo_radio.ogg
 	$(BIN)/overheard --store $(DEMO_STORE) info
 	$(BIN)/overheard --store $(DEMO_STORE) search страх
 	$(BIN)/overheard --store $(DEMO_STORE) search scared
-	$(BIN)/overheard --store $(DEMO_STORE) analyze
 	$(BIN)/overheard --store $(DEMO_STORE) summary --by all --group kind
 	$(BIN)/overheard --store $(DEMO_STORE) verify
 

@@ -149,7 +149,12 @@ class Store:
         return self.conn.execute("SELECT * FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
 
     def resolve_source(self, ref: str) -> sqlite3.Row:
-        """A source by numeric id or by (a unique prefix of) its SHA-256."""
+        """A source by numeric id, (a unique prefix of) its SHA-256, or its unique file name."""
+        named = self.conn.execute("SELECT * FROM sources WHERE original_name = ? LIMIT 2", (ref,)).fetchall()
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise StoreError(f"source {ref!r}: several sources have this name; give the id or SHA-256")
         if ref.isdigit():
             row = self.conn.execute("SELECT * FROM sources WHERE id = ?", (int(ref),)).fetchone()
         else:
