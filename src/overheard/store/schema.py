@@ -201,6 +201,61 @@ MIGRATIONS: list[list[str]] = [
         """,
         "CREATE INDEX utterances_source_time ON utterances(source_id, start_s)",
     ],
+    # 4: analyst review — accounts, finding decisions, analyst-added findings, transcript versions
+    [
+        """
+        CREATE TABLE users (
+            id            INTEGER PRIMARY KEY,
+            name          TEXT NOT NULL UNIQUE,
+            role          TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
+            password_hash TEXT NOT NULL,         -- argon2
+            created_at    TEXT NOT NULL,
+            disabled      INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        """
+        CREATE TABLE reviews (
+            id            INTEGER PRIMARY KEY,
+            finding_id    INTEGER NOT NULL REFERENCES findings(id),
+            decision      TEXT NOT NULL CHECK (decision IN ('confirmed', 'rejected')),
+            actor         TEXT NOT NULL,
+            at            TEXT NOT NULL,
+            note          TEXT
+        )
+        """,
+        "CREATE INDEX reviews_finding ON reviews(finding_id, id)",
+        """
+        CREATE TABLE transcript_versions (
+            id            INTEGER PRIMARY KEY,
+            utterance_id  INTEGER NOT NULL REFERENCES utterances(id),
+            version       INTEGER NOT NULL,      -- 1 = the text as first stored
+            text          TEXT NOT NULL,
+            actor         TEXT NOT NULL,
+            at            TEXT NOT NULL,
+            reason        TEXT,
+            UNIQUE (utterance_id, version)
+        )
+        """,
+        """
+        CREATE TABLE annotations (
+            id            INTEGER PRIMARY KEY,
+            utterance_id  INTEGER NOT NULL REFERENCES utterances(id),
+            kind          TEXT NOT NULL CHECK (kind IN ('tag', 'note')),
+            value         TEXT NOT NULL,
+            actor         TEXT NOT NULL,
+            at            TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX annotations_utt ON annotations(utterance_id)",
+        # The latest decision per finding, for filters and reports.
+        """
+        CREATE VIEW finding_status AS
+        SELECT f.id AS finding_id,
+               coalesce((SELECT r.decision FROM reviews r WHERE r.finding_id = f.id ORDER BY r.id DESC LIMIT 1),
+                        CASE WHEN f.method LIKE 'analyst:%' THEN 'confirmed' ELSE 'machine' END) AS status
+        FROM findings f
+        """,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
