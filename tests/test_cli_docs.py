@@ -1,4 +1,4 @@
-"""Every CLI command and every option must be documented in docs/cli.md (datasette-style)."""
+"""Every CLI command and every option must be documented in docs/cli*.md (datasette-style)."""
 
 import re
 
@@ -23,7 +23,7 @@ def _commands():
 
 
 def _sections():
-    text = DOC.read_text(encoding="utf-8")
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(DOC.parent.glob("cli*.md")))
     parts = re.split(r"^## `overheard ([^`]+)`\s*$", text, flags=re.M)
     return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts), 2)}, text
 
