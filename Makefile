@@ -31,6 +31,9 @@ demo: install
 	$(BIN)/overheard --store $(DEMO_STORE) search scared
 	$(BIN)/overheard --store $(DEMO_STORE) summary --by all --group kind
 	$(BIN)/overheard --store $(DEMO_STORE) verify
+	$(BIN)/overheard --store $(DEMO_STORE) export --format package --out $(DEMO_STORE)/evidence-package.zip
+	$(BIN)/overheard verify --package $(DEMO_STORE)/evidence-package.zip
+	$(BIN)/overheard --store $(DEMO_STORE) report --by day --out $(DEMO_STORE)/report.html
 
 test: install
 	$(BIN)/python -m pytest -q

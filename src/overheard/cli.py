@@ -16,7 +16,7 @@ from rich.table import Table
 from . import __version__
 from .store import Store, StoreError, default_store_path
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Searchable transcripts and evidence-backed morale findings from "
                        "open military voice traffic and soldiers' messages.")
 console = Console()
@@ -189,38 +189,92 @@ def _until(value: str) -> str:
 # --------------------------------------------------------------------------- export
 @app.command()
 def export(
-    fmt: str = typer.Option("jsonl", "--format", help="jsonl|csv."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: standard output)."),
-    source: Optional[str] = typer.Option(None, help="Only this source (id or SHA-256 prefix)."),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl|csv|vtt|srt|package."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: standard output; required for package)."),
+    source: Optional[List[str]] = typer.Option(None, help="Only these sources (id, SHA-256 prefix or name); repeatable. vtt/srt need one."),
+    rows: str = typer.Option("utterances", "--rows", help="jsonl/csv: utterances (with nested findings) or findings (one row each)."),
+    track: str = typer.Option("transcript", "--track", help="vtt/srt: transcript or gloss (machine translation)."),
+    clips: bool = typer.Option(True, "--clips/--no-clips", help="package: include audio clips of transmissions with findings."),
 ):
-    """Export utterances with their provenance (and findings)."""
-    from .export import iter_utterances, write_csv, write_jsonl
+    """Export utterances or findings with provenance, subtitle tracks, or an evidence package."""
+    from .export import iter_findings, iter_utterances, write_csv, write_findings_csv, write_jsonl
 
-    if fmt not in ("jsonl", "csv"):
-        raise fail(f"--format {fmt!r}: expected jsonl or csv", 2)
+    if fmt not in ("jsonl", "csv", "vtt", "srt", "package"):
+        raise fail(f"--format {fmt!r}: expected jsonl, csv, vtt, srt or package", 2)
+    if rows not in ("utterances", "findings"):
+        raise fail(f"--rows {rows!r}: expected utterances or findings", 2)
     store = open_store()
     try:
-        source_id = store.resolve_source(source)["id"] if source else None
+        sources = [store.resolve_source(x) for x in source or []]
     except StoreError as exc:
         raise fail(str(exc), 2)
-    writer = write_jsonl if fmt == "jsonl" else write_csv
-    rows = iter_utterances(store, source_id=source_id)
+    if fmt == "package":
+        from .package import PackageError, build_package
+        if out is None:
+            raise fail("--format package needs --out FILE.zip", 2)
+        try:
+            manifest = build_package(store, out, source_ids=[s["id"] for s in sources] or None, clips=clips)
+        except PackageError as exc:
+            raise fail(str(exc))
+        console.print(f"package: {out.resolve()} ({len(manifest['members'])} members, "
+                      f"{len(manifest['sources'])} originals, {manifest['counts']['findings']} findings, "
+                      f"{manifest['counts']['audit_rows']} audit rows)")
+        return
+
+    def write(fh) -> int:
+        if fmt in ("vtt", "srt"):
+            from .subtitles import write_srt, write_vtt
+            if len(sources) != 1:
+                raise fail(f"--format {fmt} needs exactly one --source (an audio source)", 2)
+            try:
+                return (write_vtt if fmt == "vtt" else write_srt)(store, sources[0], track, fh)
+            except ValueError as exc:
+                raise fail(str(exc), 2)
+        ids = [s["id"] for s in sources] or [None]
+        if rows == "findings":
+            it = (r for sid in ids for r in iter_findings(store, source_id=sid))
+            return write_jsonl(it, fh) if fmt == "jsonl" else write_findings_csv(it, fh)
+        it = (r for sid in ids for r in iter_utterances(store, source_id=sid))
+        return write_jsonl(it, fh) if fmt == "jsonl" else write_csv(it, fh)
+
     if out:
         tmp = out.with_name(out.name + ".part")
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            n = writer(rows, fh)
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                n = write(fh)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         tmp.replace(out)
-        err.print(f"wrote {n} utterances to {out}")
+        err.print(f"wrote {n} {'cues' if fmt in ('vtt', 'srt') else rows} to {out}")
     else:
-        writer(rows, sys.stdout)
+        write(sys.stdout)
 
 
 # --------------------------------------------------------------------------- verify
 @app.command()
-def verify(as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")):
+def verify(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    package: Optional[Path] = typer.Option(None, "--package", help="Check an evidence package (zip) instead of the store."),
+):
     """Re-hash every evidence file and walk the audit chain; non-zero exit on any problem."""
     from .store.verify import verify_store
 
+    if package is not None:
+        from .package import verify_package
+        rep = verify_package(package)
+        if as_json:
+            print(json.dumps({"ok": rep.ok, "problems": rep.problems, "members_checked": rep.members_checked,
+                              "originals": rep.originals, "audit_rows": rep.audit_rows}, ensure_ascii=False))
+        else:
+            for p in rep.problems:
+                err.print(f"[red]FAIL[/] {escape(p)}")
+            status = "[green]OK[/]" if rep.ok else f"[red]{len(rep.problems)} problem(s)[/]"
+            console.print(f"{status}: {package}: {rep.members_checked} members re-hashed "
+                          f"({rep.originals} originals), {rep.audit_rows} audit rows checked")
+        if not rep.ok:
+            raise typer.Exit(1)
+        return
     store = open_store()
     report = verify_store(store)
     if as_json:
@@ -516,6 +570,45 @@ def clip(
         out.write_bytes(path.read_bytes())
         path = out
     console.print(str(path))
+
+
+# --------------------------------------------------------------------------- report
+@app.command()
+def report(
+    out: Path = typer.Option(Path("report.html"), "--out", help="HTML file to write (self-contained, opens offline)."),
+    pdf: Optional[Path] = typer.Option(None, "--pdf", help="Also print a PDF (needs Chromium)."),
+    since: Optional[str] = typer.Option(None, help="From this time (ISO 8601)."),
+    until: Optional[str] = typer.Option(None, help="Up to this time (ISO 8601; a bare date includes that day)."),
+    by: str = typer.Option("week", "--by", help="Time bucket: day|week|month."),
+    source: Optional[List[str]] = typer.Option(None, help="Only these sources (id, SHA-256 prefix or name); repeatable."),
+    channel: Optional[List[str]] = typer.Option(None, help="Only these channels; repeatable."),
+    reviewed_only: bool = typer.Option(False, "--reviewed-only", help="Count and quote only analyst-confirmed findings."),
+):
+    """Write the morale report: corpus, trends with Wilson bands, the evidence per code, methods."""
+    from .ingest.readers.base import IngestError, parse_time
+    from .report.data import ReportOptions
+    from .report.html import ReportError, write_report
+
+    if by not in ("day", "week", "month"):
+        raise fail(f"--by {by!r}: expected day, week or month", 2)
+    store = open_store()
+    try:
+        opts = ReportOptions(since=parse_time(since, what="--since") if since else None,
+                             until=_until(until) if until else None, by=by,
+                             source_ids=[store.resolve_source(x)["id"] for x in source or []],
+                             channels=list(channel or []), reviewed_only=reviewed_only)
+    except (StoreError, IngestError) as exc:
+        raise fail(str(exc), 2)
+    if store.counts()["sources"] == 0:
+        raise fail(f"{store.path}: the store is empty; ingest something first")
+    try:
+        data = write_report(store, opts, out, pdf)
+    except ReportError as exc:
+        raise fail(str(exc))
+    note = " (nothing in this selection: the report says so)" if data.empty else ""
+    console.print(f"report: {out.resolve()}{note}")
+    if pdf:
+        console.print(f"pdf:    {pdf.resolve()}")
 
 
 

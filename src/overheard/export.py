@@ -80,3 +80,38 @@ def write_csv(rows, out: IO[str]) -> int:
         writer.writerow(row)
         n += 1
     return n
+
+
+FINDING_FIELDS = ["finding_id", "code", "stance", "score", "span_start", "span_end", "evidence", "method",
+                  "detector_version", "run_id", "review_status", "utterance_id", "text", "lang", "gloss_en",
+                  "source_id", "source_sha256", "source_name", "kind", "line_no", "start_s", "end_s",
+                  "captured_at", "time_basis", "channel", "contributor"]
+
+
+def iter_findings(store: Store, *, source_id: int | None = None) -> Iterator[dict]:
+    """One row per finding, with the utterance and source it points into and its review status."""
+    where, params = "", []
+    if source_id is not None:
+        where, params = "WHERE u.source_id = ?", [source_id]
+    sql = (
+        "SELECT f.id AS finding_id, f.code, f.stance, f.score, f.span_start, f.span_end, f.evidence, f.method,"
+        " f.detector_version, f.run_id, fs.status AS review_status, u.id AS utterance_id, u.text, u.lang,"
+        " (SELECT g.text FROM glosses g WHERE g.utterance_id = u.id ORDER BY g.id DESC LIMIT 1) AS gloss_en,"
+        " s.id AS source_id, s.sha256 AS source_sha256, s.original_name AS source_name, u.kind, u.line_no,"
+        " u.start_s, u.end_s, u.captured_at, u.time_basis, coalesce(u.channel, s.channel) AS channel,"
+        " s.contributor"
+        " FROM findings f JOIN finding_status fs ON fs.finding_id = f.id"
+        " JOIN utterances u ON u.id = f.utterance_id JOIN sources s ON s.id = u.source_id"
+        f" {where} ORDER BY f.id")
+    for row in store.conn.execute(sql, params):
+        yield dict(row)
+
+
+def write_findings_csv(rows, out: IO[str]) -> int:
+    writer = csv.DictWriter(out, fieldnames=FINDING_FIELDS)
+    writer.writeheader()
+    n = 0
+    for row in rows:
+        writer.writerow(row)
+        n += 1
+    return n

@@ -17,7 +17,7 @@ BUCKETS = {"day": "substr({col}, 1, 10)",
            "week": "strftime('%Y-W%W', {col})",
            "month": "substr({col}, 1, 7)",
            "all": "'all'"}
-GROUPS = {"source": "CASE WHEN s.reader = 'transcript-lines' THEN s.title ELSE s.original_name END || ' #' || s.id", "channel": "coalesce(u.channel, s.channel, '(none)')",
+GROUPS = {"source": "CASE WHEN s.reader = 'transcript-lines' THEN s.title ELSE s.original_name END || ' #' || s.id", "channel": "coalesce(u.channel, s.channel, '(no channel)')",
           "kind": "u.kind", "all": "'all'"}
 
 
@@ -29,7 +29,9 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo = 0.0 if k == 0 else max(0.0, centre - half)   # exact ends: no float residue at 0 and n
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return (min(lo, p), max(hi, p))
 
 
 @dataclass
@@ -61,9 +63,12 @@ class Cell:
 
 
 def morale_summary(store: Store, detector_version: str, *, by: str = "week", group: str = "source",
-                   since: str | None = None, until: str | None = None) -> list[Cell]:
+                   since: str | None = None, until: str | None = None,
+                   source_ids: list[int] | None = None, channels: list[str] | None = None,
+                   reviewed_only: bool = False) -> list[Cell]:
     """Cells of (group, time bucket). Denominator: utterances the detector actually read
-    (status ok or truncated) — boilerplate, empty and unsupported-language rows excluded."""
+    (status ok or truncated) — boilerplate, empty and unsupported-language rows excluded.
+    ``reviewed_only`` counts only findings an analyst confirmed (or added)."""
     if by not in BUCKETS:
         raise ValueError(f"--by {by!r}: expected one of {', '.join(BUCKETS)}")
     if group not in GROUPS:
@@ -74,16 +79,28 @@ def morale_summary(store: Store, detector_version: str, *, by: str = "week", gro
         where.append("u.captured_at >= ?"); params.append(since)
     if until:
         where.append("u.captured_at <= ?"); params.append(until)
+    if source_ids:
+        where.append(f"u.source_id IN ({','.join('?' * len(source_ids))})"); params += list(source_ids)
+    if channels:
+        where.append(f"coalesce(u.channel, s.channel) IN ({','.join('?' * len(channels))})"); params += list(channels)
     base = (f"FROM analyses a JOIN utterances u ON u.id = a.utterance_id JOIN sources s ON s.id = u.source_id"
             f" WHERE {' AND '.join(where)}")
     cells: dict[tuple[str, str], Cell] = {}
     for g, b, n in store.conn.execute(
             f"SELECT {GROUPS[group]} AS g, {bucket_sql} AS b, count(*) {base} GROUP BY g, b", params):
         cells[(g, b)] = Cell(g, b, n, {c: Rate(0, n) for c in CODES})
-    # an utterance counts once per code, however many spans of that code it has
+    # an utterance counts once per code, however many spans of that code it has;
+    # analyst-added findings count with the detector's (they were read by an analyst)
+    join = ("JOIN findings f ON f.utterance_id = u.id AND (f.detector_version = a.detector_version"
+            " OR f.method LIKE 'analyst:%')")
+    if reviewed_only:
+        join += " JOIN finding_status fs ON fs.finding_id = f.id AND fs.status = 'confirmed'"
+    else:
+        join += " LEFT JOIN finding_status fs ON fs.finding_id = f.id"
+        where_rejected = " AND coalesce(fs.status, 'machine') != 'rejected'"
     for g, b, code, k in store.conn.execute(
             f"SELECT {GROUPS[group]} AS g, {bucket_sql} AS b, f.code, count(DISTINCT f.utterance_id)"
-            f" {base.replace('WHERE', 'JOIN findings f ON f.utterance_id = u.id AND f.detector_version = a.detector_version WHERE', 1)}"
+            f" {base.replace('WHERE', join + ' WHERE', 1)}{'' if reviewed_only else where_rejected}"
             " GROUP BY g, b, f.code", params):
         if (g, b) in cells and code in cells[(g, b)].rates:
             cells[(g, b)].rates[code].count = k

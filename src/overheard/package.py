@@ -1,0 +1,217 @@
+"""Evidence packages: a zip with the selected originals, derived clips, transcripts, findings,
+the audit rows that cover them, and a manifest of SHA-256 hashes — checkable on any machine
+with ``overheard verify --package FILE.zip``, without the store.
+
+Layout::
+
+    manifest.json        format, selection, every member's path/sha256/size/role, sources
+    manifest.sha256      "<sha256 of manifest.json>  manifest.json"
+    originals/<sha256>   the original files, byte for byte (name = their own hash)
+    clips/<utterance>.ogg  audio of transmissions that carry findings (derived)
+    transcripts/<source sha256>.jsonl   every utterance with provenance (the export rows)
+    findings.jsonl       one row per finding with its review status
+    audit.jsonl          the hash-chained audit rows about these sources and their findings
+    README.txt           what this is and how to check it
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .store import Store, utc_now
+from .store.audit import row_hash
+
+FORMAT = "overheard-evidence-package/1"
+README = """This is an overheard evidence package ({fmt}).
+
+manifest.json lists every member with its SHA-256; manifest.sha256 holds the hash of
+manifest.json itself. originals/ holds the original files byte for byte, each named by its
+own SHA-256. audit.jsonl holds the store's audit-log rows about these sources: each row's
+hash covers its content and the previous row's hash.
+
+Check it with:   overheard verify --package {name}
+or by hand:      sha256sum every member and compare with manifest.json.
+English glosses in transcripts/ are machine translations (Whisper), not human translations.
+"""
+
+
+class PackageError(Exception):
+    pass
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_package(store: Store, out: Path, *, source_ids: list[int] | None = None,
+                  clips: bool = True) -> dict:
+    """Write the package atomically; returns the manifest."""
+    from .clips import ClipError, clip_for
+    from .export import iter_findings, iter_utterances
+
+    if source_ids:
+        sources = [store.conn.execute("SELECT * FROM sources WHERE id = ?", (i,)).fetchone() for i in source_ids]
+    else:
+        sources = store.conn.execute("SELECT * FROM sources ORDER BY id").fetchall()
+    if not sources:
+        raise PackageError(f"{store.path}: no sources to package")
+    members: list[dict] = []
+    tmp = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        def add(path: str, data: bytes, role: str) -> None:
+            z.writestr(path, data)
+            members.append({"path": path, "sha256": _sha(data), "size": len(data), "role": role})
+
+        def add_file(path: str, src: Path, role: str, sha: str | None = None) -> None:
+            z.write(src, path)
+            digest = sha or hashlib.sha256(src.read_bytes()).hexdigest()
+            members.append({"path": path, "sha256": digest, "size": src.stat().st_size, "role": role})
+
+        finding_rows, utterance_ids = [], set()
+        for src in sources:
+            blob = store.evidence.path_for(src["sha256"])
+            if not blob.exists():
+                raise PackageError(f"source {src['id']} ({src['original_name']}): evidence file missing; run overheard verify")
+            add_file(f"originals/{src['sha256']}", blob, "original", src["sha256"])
+            rows = list(iter_utterances(store, source_id=src["id"]))
+            utterance_ids.update(r["utterance_id"] for r in rows)
+            add(f"transcripts/{src['sha256']}.jsonl",
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode(), "transcript")
+            finding_rows += list(iter_findings(store, source_id=src["id"]))
+        add("findings.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in finding_rows).encode(),
+            "findings")
+        if clips:
+            for uid in sorted({r["utterance_id"] for r in finding_rows if r["start_s"] is not None}):
+                try:
+                    add_file(f"clips/{uid}.ogg", clip_for(store, uid, pad_s=0.5), "clip")
+                except ClipError:
+                    continue
+        audit_rows = _covering_audit_rows(store, sources, {r["finding_id"] for r in finding_rows}, utterance_ids)
+        add("audit.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in audit_rows).encode(), "audit")
+        add("README.txt", README.format(fmt=FORMAT, name=out.name).encode(), "readme")
+        head = store.conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        manifest = {
+            "format": FORMAT, "created_at": utc_now(), "tool_version": __version__,
+            "store_audit_head": {"row": head[0], "hash": head[1]} if head else None,
+            "sources": [{k: src[k] for k in ("id", "sha256", "original_name", "kind", "reader", "size",
+                                              "captured_at", "frequency_hz", "channel", "contributor")}
+                        for src in sources],
+            "counts": {"findings": len(finding_rows), "utterances": len(utterance_ids),
+                       "audit_rows": len(audit_rows)},
+            "members": members,
+        }
+        body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+        z.writestr("manifest.json", body)
+        z.writestr("manifest.sha256", f"{_sha(body)}  manifest.json\n")
+    tmp.replace(out)
+    with store.transaction():
+        store.audit("export-package", f"package:{_sha(body)}", {
+            "out": out.name, "sources": [s["sha256"] for s in sources], "members": len(members),
+            "manifest_sha256": _sha(body)})
+    return manifest
+
+
+def _covering_audit_rows(store: Store, sources, finding_ids: set[int], utterance_ids: set[int]) -> list[dict]:
+    targets = {f"source:{s['sha256']}" for s in sources}
+    out = []
+    for row in store.conn.execute("SELECT * FROM audit_log ORDER BY id"):
+        details = json.loads(row["details"])
+        about = (row["target"] in targets
+                 or details.get("finding_id") in finding_ids
+                 or details.get("utterance_id") in utterance_ids
+                 or (row["action"] == "analyze" and details.get("utterances")
+                     and any(details["utterances"][0] <= u <= details["utterances"][1] for u in utterance_ids)))
+        if about:
+            out.append(dict(row))
+    return out
+
+
+@dataclass
+class PackageReport:
+    problems: list[str] = field(default_factory=list)
+    members_checked: int = 0
+    originals: int = 0
+    audit_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_package(path: Path) -> PackageReport:
+    rep = PackageReport()
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        rep.problems.append(f"{path}: not a readable zip ({exc})")
+        return rep
+    with z:
+        names = set(z.namelist())
+        for required in ("manifest.json", "manifest.sha256"):
+            if required not in names:
+                rep.problems.append(f"{path}: {required} missing")
+        if rep.problems:
+            return rep
+        body = z.read("manifest.json")
+        claimed = z.read("manifest.sha256").decode("utf-8", "replace").split()
+        if not claimed or claimed[0] != _sha(body):
+            rep.problems.append("manifest.json: altered (its hash differs from manifest.sha256)")
+        try:
+            manifest = json.loads(body)
+        except json.JSONDecodeError as exc:
+            rep.problems.append(f"manifest.json: not valid JSON ({exc.msg})")
+            return rep
+        if manifest.get("format") != FORMAT:
+            rep.problems.append(f"manifest.json: unknown format {manifest.get('format')!r}")
+        listed = set()
+        for m in manifest.get("members", []):
+            listed.add(m["path"])
+            if m["path"] not in names:
+                rep.problems.append(f"{m['path']}: missing from the package")
+                continue
+            data = z.read(m["path"])
+            rep.members_checked += 1
+            if _sha(data) != m["sha256"]:
+                rep.problems.append(f"{m['path']}: altered (hash differs from the manifest)")
+            if m["role"] == "original":
+                rep.originals += 1
+                if m["path"].rsplit("/", 1)[-1] != _sha(data):
+                    rep.problems.append(f"{m['path']}: original does not hash to its own name")
+        for extra in sorted(names - listed - {"manifest.json", "manifest.sha256"}):
+            rep.problems.append(f"{extra}: in the package but not in the manifest")
+        if "audit.jsonl" in names:
+            rep.audit_rows, problems = _check_audit(z.read("audit.jsonl"), manifest)
+            rep.problems += problems
+    return rep
+
+
+def _check_audit(data: bytes, manifest: dict) -> tuple[int, list[str]]:
+    problems, rows = [], []
+    for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            problems.append(f"audit.jsonl line {n}: not valid JSON")
+    previous = None
+    ingested = set()
+    for r in rows:
+        if row_hash(r["id"], r["at"], r["actor"], r["action"], r["target"], r["details"], r["prev_hash"]) != r["hash"]:
+            problems.append(f"audit.jsonl row {r['id']}: content altered")
+        if previous is not None and r["id"] == previous["id"] + 1 and r["prev_hash"] != previous["hash"]:
+            problems.append(f"audit.jsonl row {r['id']}: chain link to row {previous['id']} broken")
+        if r["action"] == "ingest":
+            try:
+                ingested.add(json.loads(r["details"]).get("sha256"))
+            except json.JSONDecodeError:
+                pass
+        previous = r
+    for src in manifest.get("sources", []):
+        if src["sha256"] not in ingested:
+            problems.append(f"source {src['sha256'][:16]}…: no ingest row in audit.jsonl")
+    return len(rows), problems

@@ -1,0 +1,86 @@
+import json
+import zipfile
+
+import pytest
+
+from overheard.package import build_package, verify_package
+
+
+@pytest.fixture
+def package(demo_store, tmp_path):
+    out = tmp_path / "evidence.zip"
+    manifest = build_package(demo_store, out)
+    return out, manifest
+
+
+def test_package_round_trips_through_verify(package, demo_store):
+    out, manifest = package
+    rep = verify_package(out)
+    assert rep.ok, rep.problems
+    assert rep.originals == demo_store.counts()["sources"]
+    roles = {m["role"] for m in manifest["members"]}
+    assert {"original", "transcript", "findings", "audit", "clip"} <= roles   # the no-water report is audio
+    clip_ids = {int(m["path"][6:-4]) for m in manifest["members"] if m["role"] == "clip"}
+    audio_findings = {r[0] for r in demo_store.conn.execute(
+        "SELECT DISTINCT f.utterance_id FROM findings f JOIN utterances u ON u.id = f.utterance_id"
+        " WHERE u.start_s IS NOT NULL")}
+    assert clip_ids == audio_findings
+    with zipfile.ZipFile(out) as z:
+        findings = [json.loads(x) for x in z.read("findings.jsonl").decode().splitlines()]
+        assert len(findings) == demo_store.counts()["findings"]
+        assert all(len(f["source_sha256"]) == 64 for f in findings)
+
+
+def _rewrite(src, dst, member, mutate):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == member:
+                data = mutate(data)
+            zout.writestr(info, data)
+
+
+def test_one_byte_change_in_any_member_is_caught(package, tmp_path):
+    out, manifest = package
+    names = [m["path"] for m in manifest["members"]] + ["manifest.json", "manifest.sha256"]
+    for name in names:
+        bad = tmp_path / "bad.zip"
+
+        def flip(data):
+            b = bytearray(data)
+            b[len(b) // 2] ^= 0x01
+            return bytes(b)
+        _rewrite(out, bad, name, flip)
+        rep = verify_package(bad)
+        assert not rep.ok, f"change in {name} not caught"
+        assert any(name in p or "manifest" in p for p in rep.problems), (name, rep.problems)
+
+
+def test_missing_and_extra_members_are_named(package, tmp_path):
+    out, manifest = package
+    victim = next(m["path"] for m in manifest["members"] if m["role"] == "original")
+    bad = tmp_path / "missing.zip"
+    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            if info.filename != victim:
+                zout.writestr(info, zin.read(info.filename))
+        zout.writestr("smuggled.txt", b"hello")
+    rep = verify_package(bad)
+    assert f"{victim}: missing from the package" in rep.problems
+    assert "smuggled.txt: in the package but not in the manifest" in rep.problems
+
+
+def test_cli_package_and_verify(cli, tmp_path):
+    from conftest import TEXT_EXAMPLES
+    cli("ingest", *TEXT_EXAMPLES)
+    cli("analyze")
+    out = tmp_path / "p.zip"
+    r = cli("export", "--format", "package", "--out", out)
+    assert r.exit_code == 0 and out.exists()
+    ok = cli("verify", "--package", out)
+    assert ok.exit_code == 0 and "OK" in ok.output
+    assert cli("export", "--format", "package").exit_code == 2      # needs --out
+    garbage = tmp_path / "g.zip"
+    garbage.write_bytes(b"not a zip")
+    bad = cli("verify", "--package", garbage)
+    assert bad.exit_code == 1 and "not a readable zip" in bad.output

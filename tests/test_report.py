@@ -1,0 +1,85 @@
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from overheard.report.data import ReportOptions
+from overheard.report.html import find_chromium, write_report
+
+
+def test_report_renders_with_charts_and_every_quote_links_to_a_real_utterance(demo_store, tmp_path):
+    out = tmp_path / "report.html"
+    write_report(demo_store, ReportOptions(by="day"), out)
+    html = out.read_text(encoding="utf-8")
+    assert html.count("<svg") >= 2                          # trend small multiples and per-source bars
+    assert "http://" not in html.replace("http://www.w3.org", "") or "src=\"http" not in html
+    assert "<script" not in html and "<link" not in html    # self-contained: opens offline
+    ids = [int(x) for x in re.findall(r'data-utterance-id="(\d+)"', html)]
+    assert ids, "no quotes in the report"
+    for uid in ids:
+        assert demo_store.conn.execute("SELECT 1 FROM utterances WHERE id = ?", (uid,)).fetchone()
+        assert f'id="u-{uid}"' in html                      # and to its register entry
+    assert "machine output" in html                         # the methods section says what a gloss is
+    assert html.count('class="gloss"') == html.count('<span class="label">machine translation</span>')
+
+
+def test_report_numbers_equal_the_store(demo_store, tmp_path):
+    out = tmp_path / "report.html"
+    write_report(demo_store, ReportOptions(by="week"), out)
+    html = out.read_text(encoding="utf-8")
+    count = lambda key: int(re.search(rf'data-count="{key}">([\d.]+)<', html).group(1))  # noqa: E731
+    q = lambda sql: demo_store.conn.execute(sql).fetchone()[0]  # noqa: E731
+    assert count("sources") == q("SELECT count(*) FROM sources")
+    assert count("utterances") == q("SELECT count(*) FROM utterances")
+    assert count("transmissions") == q("SELECT count(*) FROM utterances WHERE start_s IS NOT NULL")
+    assert count("messages") == q("SELECT count(*) FROM utterances WHERE kind = 'message'")
+    version = q("SELECT component_version FROM runs WHERE stage = 'analyze' ORDER BY id DESC LIMIT 1")
+    for code, n in demo_store.conn.execute(
+            "SELECT f.code, count(DISTINCT f.utterance_id) FROM findings f JOIN analyses a"
+            " ON a.utterance_id = f.utterance_id AND a.detector_version = f.detector_version"
+            " WHERE f.detector_version = ? AND a.status IN ('ok','truncated') GROUP BY f.code", (version,)):
+        assert re.search(rf'data-code="{code}">{n}<', html), code
+
+
+def test_empty_time_range_gives_a_valid_report_that_says_so(demo_store, tmp_path, cli):
+    out = tmp_path / "empty.html"
+    d = write_report(demo_store, ReportOptions(since="2030-01-01T00:00:00Z"), out)
+    assert d.empty
+    assert 'id="empty-notice"' in out.read_text(encoding="utf-8")
+
+
+def test_report_cli_errors(cli, tmp_path):
+    r = cli("report", "--out", tmp_path / "r.html")
+    assert r.exit_code == 1 and "store" in r.output          # nothing there yet
+    cli("ingest", tmp_path.parent)                              # anything, to make a store
+    from conftest import TEXT_EXAMPLES
+    cli("ingest", *TEXT_EXAMPLES)
+    bad = cli("report", "--out", tmp_path / "r.html", "--source", "999")
+    assert bad.exit_code == 2 and "no such source" in bad.output
+    assert cli("report", "--out", tmp_path / "r.html", "--by", "year").exit_code == 2
+
+
+def test_reviewed_only_counts_only_confirmed(demo_store, tmp_path):
+    fid = demo_store.conn.execute("SELECT id FROM findings ORDER BY score DESC LIMIT 1").fetchone()[0]
+    with demo_store.transaction() as conn:
+        conn.execute("INSERT INTO reviews(finding_id, decision, actor, at) VALUES (?, 'confirmed', 'tester', '2026-11-26T00:00:00Z')", (fid,))
+    out = tmp_path / "r.html"
+    write_report(demo_store, ReportOptions(reviewed_only=True), out)
+    html = out.read_text(encoding="utf-8")
+    assert html.count('class="ev"') == 1 and "analyst-confirmed" in html
+
+
+@pytest.mark.skipif(find_chromium() is None or shutil.which("pdftoppm") is None,
+                    reason="PDF needs Chromium and pdftoppm (Debian: chromium, poppler-utils)")
+def test_pdf_renders_pages_that_pdftoppm_turns_into_images(demo_store, tmp_path):
+    html, pdf = tmp_path / "r.html", tmp_path / "r.pdf"
+    write_report(demo_store, ReportOptions(), html, pdf)
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert len(pages) == 2
+    from PIL import Image  # matplotlib depends on pillow
+    for page in pages:
+        img = Image.open(page).convert("L")
+        assert img.getextrema()[0] < 100                      # something dark was drawn: not a blank page
