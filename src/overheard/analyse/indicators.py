@@ -223,14 +223,17 @@ class Detector:
                 sent = toks[i].sent
                 if question[sent] and not rule.q:
                     continue
-                if rule.neg and self._negated(text, toks, m[0], la):
+                if rule.neg and (self._negated(text, toks, m[0], la) or self._neg_in_gap(toks, m, la)
+                                 or self._negated_after(toks, m[-1], la)):
                     continue
-                if rule.unless is not None and self._in_sent(toks, sent, rule.unless, m):
+                if rule.nopunct and self._punct_inside(text, toks, m):
+                    continue
+                if rule.unless is not None and self._in_sent(toks, sent, rule.unless, range(m[0], m[-1] + 1)):
                     continue
                 if rule.ctx is not None and not self._in_sent(toks, sent, rule.ctx, ()):
                     continue
                 if rule.uctx is not None and not any(
-                        tk.word and not rule.uctx.isdisjoint(tk.feats) for tk in toks):
+                        tk.word and rule.uctx.ends_at(toks, j) for j, tk in enumerate(toks)):
                     continue
                 if rule.irony and self._ironic(text, toks, m[0], la):
                     continue
@@ -253,10 +256,10 @@ class Detector:
         return out
 
     @staticmethod
-    def _in_sent(toks, sent, keys, exclude) -> bool:
+    def _in_sent(toks, sent, el, exclude) -> bool:
         ex = set(exclude)
         for j, tk in enumerate(toks):
-            if tk.sent == sent and tk.word and j not in ex and not keys.isdisjoint(tk.feats):
+            if tk.sent == sent and tk.word and j not in ex and el.ends_at(toks, j):
                 return True
         return False
 
@@ -279,7 +282,45 @@ class Detector:
             if not tk.filler:
                 seen += 1
             j -= 1
-        # "страшно не было", "afraid? not at all" style: neg + after-word right behind
+        return False
+
+    @staticmethod
+    def _negated_after(toks, last, la: _Lang) -> bool:
+        """"сдаваться не собираюсь", "страшно не было": negator + auxiliary right after."""
+        if not la.negafter:
+            return False
+        n = len(toks)
+        j = last + 1
+        while j < n and toks[j].word and toks[j].filler:
+            j += 1
+        if j + 1 < n and toks[j].word and not la.neg.isdisjoint(toks[j].feats):
+            k = j + 1
+            return toks[k].word and not la.negafter.isdisjoint(toks[k].feats)
+        return False
+
+    @staticmethod
+    def _covered(m) -> set:
+        cov = set()
+        for a, b in zip(m[0::2], m[1::2]):
+            cov.update(range(a, b + 1))
+        return cov
+
+    def _neg_in_gap(self, toks, m, la: _Lang) -> bool:
+        if m[-1] - m[0] + 1 == len(self._covered(m)):
+            return False
+        cov = self._covered(m)
+        return any(j not in cov and toks[j].word and not la.neg.isdisjoint(toks[j].feats)
+                   for j in range(m[0], m[-1] + 1))
+
+    @staticmethod
+    def _punct_inside(text, toks, m) -> bool:
+        for j in range(m[0], m[-1]):
+            if toks[j + 1].filler and j + 1 < m[-1]:
+                continue
+            if toks[j].filler and j > m[0]:
+                continue
+            if any(c in ",;:—–" for c in text[toks[j].end:toks[j + 1].start]):
+                return True
         return False
 
     @staticmethod
@@ -325,28 +366,44 @@ class Detector:
             colon = text.rfind(":", 0, toks[first].start)
             if colon >= 0 and attrib_before:
                 return "narration"
-            near = self._nearest_person(toks, first, last, sent, code, la)
-            if near == "self":
+            words = [tk for tk in toks if tk.word and tk.sent == sent]
+            if any(not la.self_.isdisjoint(tk.feats) for tk in words):
                 return "self"
+            if (any(not la.own.isdisjoint(tk.feats) for tk in words)
+                    and any(not la.third.isdisjoint(tk.feats) for tk in words)):
+                return "reported"
+            if not any(tk.word and not la.attrib.isdisjoint(tk.feats) for tk in toks) and any(
+                    tk.word and not la.self_.isdisjoint(tk.feats) for tk in toks):
+                return "self"       # first-person message split into sentences
             return "narration"
         near = self._nearest_person(toks, first, last, sent, code, la)
         return near or "self"
 
     def _nearest_person(self, toks, first, last, sent, code, la: _Lang):
+        """Stance from the person marker nearest to the evidence in its sentence.
+
+        First-person pronouns mean self; third-person pronouns mean reported; "our/own"
+        counts as self where the own group is the one affected (casualties, neglect...)
+        and as reported where it is the actor (civilian_harm, self_harm). A reporting
+        verb means reported only when no first-person pronoun is in the sentence
+        ("нам сказали" is still the speaker's own group).
+        """
         best_d, best = None, None
-        own_counts = code in _OWN_SELF_CODES
-        for j, tk in enumerate(toks):
-            if tk.sent != sent or not tk.word:
-                continue
+        own_self = code in _OWN_SELF_CODES
+        words = [(j, tk) for j, tk in enumerate(toks) if tk.sent == sent and tk.word]
+        has_self = any(not la.self_.isdisjoint(tk.feats) for _, tk in words)
+        for j, tk in words:
             if first <= j <= last:
                 d = 0
             else:
                 d = first - j if j < first else j - last
             f = tk.feats
             kind = None
-            if not la.self_.isdisjoint(f) or (own_counts and not la.own.isdisjoint(f)):
+            if not la.self_.isdisjoint(f) or (own_self and not la.own.isdisjoint(f)):
                 kind = "self"
-            elif not la.third.isdisjoint(f) or not la.report.isdisjoint(f):
+            elif not la.third.isdisjoint(f) or (not own_self and not la.own.isdisjoint(f)):
+                kind = "reported"
+            elif not has_self and code not in ("coercion", "deceived") and not la.report.isdisjoint(f):
                 kind = "reported"
             if kind and (best_d is None or d < best_d):
                 best_d, best = d, kind

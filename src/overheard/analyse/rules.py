@@ -17,6 +17,8 @@ Pattern syntax (space separated elements, matched in order on word tokens):
 * ``=word``    exact surface form only (lowercased, ё→е)
 * ``pref*``    surface form starts with ``pref``
 * ``a|b|=c``   alternatives
+* ``=a_b``     a multi-word alternative (words joined by ``_``; a leading ``=`` applies
+               to every word), e.g. ``=не_хватает|кончиться``
 * ``@name``    a named set (alternatives defined earlier in the file)
 * ``~N``       up to N other words may stand before the next element (never across a
                sentence end)
@@ -33,6 +35,11 @@ Options (after ``||``), space separated:
 * ``uctx=E``     requires a word matching element E anywhere in the utterance
 * ``stance=S``   forces the stance
 * ``irony``      suppressed when an irony marker precedes it in its sentence
+* ``nopunct``    no comma, colon, semicolon or dash between the matched words
+                 ("Нет, воды хватает" is an answer, not "нет воды")
+
+Negation: unless ``neg=0``, a negator (``@_neg``) up to three words before the match in
+the same clause, or inside a gap of the match, cancels it.
 """
 from __future__ import annotations
 
@@ -54,6 +61,36 @@ class Element:
     gap: int = 0            # words allowed before this element
     end: bool = False       # matches a sentence end
     negnext: frozenset | None = None  # the following word must not match these keys
+    seqs: tuple = ()        # multi-word alternatives: tuples of keysets
+
+    def ends_at(self, toks: list, j: int):
+        """End indices of the matches of this element starting at word token j."""
+        t = toks[j]
+        out = []
+        if not self.keys.isdisjoint(t.feats):
+            out.append(j)
+        n = len(toks)
+        for seq in self.seqs:
+            if seq[0].isdisjoint(t.feats):
+                continue
+            k = j
+            ok = True
+            for ks in seq[1:]:
+                k += 1
+                while k < n and toks[k].word and toks[k].filler and ks.isdisjoint(toks[k].feats):
+                    k += 1
+                if k >= n or not toks[k].word or ks.isdisjoint(toks[k].feats):
+                    ok = False
+                    break
+            if ok:
+                out.append(k)
+        return out
+
+    def first_keys(self) -> frozenset:
+        ks = set(self.keys)
+        for seq in self.seqs:
+            ks |= seq[0]
+        return frozenset(ks)
 
 
 @dataclass
@@ -64,11 +101,12 @@ class Rule:
     score: float = 0.8
     q: bool = False
     neg: bool = True
-    unless: frozenset | None = None
-    ctx: frozenset | None = None
-    uctx: frozenset | None = None
+    unless: Element | None = None   # context conditions (single words or sequences)
+    ctx: Element | None = None
+    uctx: Element | None = None
     stance: str | None = None
     irony: bool = False
+    nopunct: bool = False   # no , ; : — between the matched elements (fillers aside)
     pattern: str = ""
 
 
@@ -79,6 +117,7 @@ class Lexicon:
     sets: dict = field(default_factory=dict)
     prefixes: set = field(default_factory=set)
     index: dict = field(default_factory=dict)      # key -> [rule]
+    seqsets: dict = field(default_factory=dict)    # name -> multi-word alternatives
 
     def set_keys(self, name: str) -> frozenset:
         return self.sets.get(name, frozenset())
@@ -88,22 +127,45 @@ class LexiconError(ValueError):
     pass
 
 
+def _alt_spec(spec: str, lex: Lexicon, stem):
+    """Parse an element: returns (single-word keys, multi-word sequences)."""
+    single = []
+    seqs = []
+    for alt in spec.split("|"):
+        alt = alt.strip()
+        if not alt:
+            continue
+        if "_" in alt and not alt.startswith("@"):
+            eq = alt.startswith("=")
+            parts = [p for p in alt.lstrip("=").split("_") if p]
+            seqs.append(tuple(_alt_keys(("=" if eq and not p.endswith("*") else "") + p, lex, stem)
+                              for p in parts))
+        elif alt.startswith("@") and alt[1:] in lex.seqsets:
+            seqs.extend(lex.seqsets[alt[1:]])
+            single.append(alt)
+        else:
+            single.append(alt)
+    return _alt_keys("|".join(single), lex, stem), tuple(seqs)
+
+
 def _alt_keys(spec: str, lex: Lexicon, stem) -> frozenset:
     keys = set()
     for alt in spec.split("|"):
         alt = alt.strip()
         if not alt:
             continue
+        if "_" in alt and not alt.startswith("@"):
+            raise LexiconError(f"multi-word alternative {alt!r} not allowed here")
         if alt.startswith("@"):
             if alt[1:] not in lex.sets:
                 raise LexiconError(f"{lex.lang}: unknown set {alt}")
             keys |= lex.sets[alt[1:]]
-        elif alt.startswith("="):
-            keys.add("S:" + norm(alt[1:]))
         elif alt.endswith("*"):
-            p = norm(alt[:-1])
+            p = norm(alt.lstrip("=")[:-1])
             lex.prefixes.add(p)
             keys.add("P:" + p)
+        elif alt.startswith("="):
+            keys.add("S:" + norm(alt[1:]))
         else:
             w = norm(alt)
             keys.add("S:" + w)
@@ -121,7 +183,10 @@ def parse_lexicon(text: str, lang: str, stem=None) -> Lexicon:
         try:
             if line.startswith("@"):
                 name, _, spec = line[1:].partition("=")
-                lex.sets[name.strip()] = _alt_keys(spec, lex, stem)
+                keys, seqs = _alt_spec(spec, lex, stem)
+                lex.sets[name.strip()] = keys
+                if seqs:
+                    lex.seqsets[name.strip()] = seqs
                 continue
             parts = [p.strip() for p in line.split("|", 1)]
             code = parts[0]
@@ -147,7 +212,8 @@ def parse_lexicon(text: str, lang: str, stem=None) -> Lexicon:
                         raise LexiconError("negative element cannot start a pattern")
                     elements[-1].negnext = _alt_keys(tok[1:], lex, stem)
                     continue
-                elements.append(Element(_alt_keys(tok, lex, stem), gap))
+                keys, seqs = _alt_spec(tok, lex, stem)
+                elements.append(Element(keys, gap, seqs=seqs))
                 gap = 0
             if not elements or elements[0].end:
                 raise LexiconError("empty pattern")
@@ -162,16 +228,15 @@ def parse_lexicon(text: str, lang: str, stem=None) -> Lexicon:
                     rule.q = True
                 elif k == "neg":
                     rule.neg = v not in ("0", "false", "no")
-                elif k == "unless":
-                    rule.unless = _alt_keys(v, lex, stem)
-                elif k == "ctx":
-                    rule.ctx = _alt_keys(v, lex, stem)
-                elif k == "uctx":
-                    rule.uctx = _alt_keys(v, lex, stem)
+                elif k in ("unless", "ctx", "uctx"):
+                    keys, seqs = _alt_spec(v, lex, stem)
+                    setattr(rule, k, Element(keys, seqs=seqs))
                 elif k == "stance":
                     rule.stance = v
                 elif k == "irony":
                     rule.irony = True
+                elif k == "nopunct":
+                    rule.nopunct = True
                 elif k == "id":
                     rule.rid = f"{code}.{lang}.{v}"
                 else:
@@ -182,7 +247,7 @@ def parse_lexicon(text: str, lang: str, stem=None) -> Lexicon:
         except (ValueError, IndexError) as e:
             raise LexiconError(f"{lang} lexicon line {lineno}: {e}: {raw!r}") from None
     for rule in lex.rules:
-        for k in rule.elements[0].keys:
+        for k in rule.elements[0].first_keys():
             lex.index.setdefault(k, []).append(rule)
     return lex
 
@@ -209,37 +274,36 @@ def tokenize(text: str):
 
 
 def match_rule(rule: Rule, toks: list, i: int):
-    """Try to match ``rule`` with its first element on token ``i``.
+    """Try to match ``rule`` with its first element starting on word token ``i``.
 
-    Returns the list of matched word-token indices, or None.
+    Returns the list of matched word-token indices (first and last of each element),
+    or None.
     """
     els = rule.elements
     n = len(toks)
+
+    def ok_next(el, end):
+        if el.negnext is None:
+            return True
+        nx = end + 1
+        return not (nx < n and toks[nx].word and not el.negnext.isdisjoint(toks[nx].feats))
 
     def rec(ei: int, pos: int, acc: list):
         if ei == len(els):
             return acc
         el = els[ei]
-        # positions allowed: pos .. pos+gap, skipping words only (not sentence ends)
         j = pos
         skipped = 0
         while True:
             if el.end:
                 if j >= n or not toks[j].word:
                     return acc
-            elif j < n and toks[j].word and not el.keys.isdisjoint(toks[j].feats):
-                if el.negnext is not None:
-                    nx = j + 1
-                    if nx < n and toks[nx].word and not el.negnext.isdisjoint(toks[nx].feats):
-                        pass
-                    else:
-                        r = rec(ei + 1, j + 1, acc + [j])
+            elif j < n and toks[j].word:
+                for end in el.ends_at(toks, j):
+                    if ok_next(el, end):
+                        r = rec(ei + 1, end + 1, acc + [j, end])
                         if r is not None:
                             return r
-                else:
-                    r = rec(ei + 1, j + 1, acc + [j])
-                    if r is not None:
-                        return r
             if j >= n or not toks[j].word:
                 return None
             if toks[j].filler:
@@ -251,8 +315,9 @@ def match_rule(rule: Rule, toks: list, i: int):
             skipped += 1
 
     first = els[0]
-    if first.negnext is not None:
-        nx = i + 1
-        if nx < n and toks[nx].word and not first.negnext.isdisjoint(toks[nx].feats):
-            return None
-    return rec(1, i + 1, [i])
+    for end in first.ends_at(toks, i):
+        if ok_next(first, end):
+            r = rec(1, end + 1, [i, end])
+            if r is not None:
+                return r
+    return None

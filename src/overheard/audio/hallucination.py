@@ -94,6 +94,15 @@ def _repetition_loop(words: list[str]) -> str | None:
     return None
 
 
+def _repeated_sentence(text: str) -> str | None:
+    sents = [normalise(x) for x in _split_sentences(text)]
+    sents = [x for x in sents if x]
+    for x in set(sents):
+        if len(x.split()) >= 2 and sents.count(x) >= 3:
+            return x
+    return None
+
+
 def _split_sentences(text: str) -> list[str]:
     parts = re.split(r"(?<=[.!?…])\s+", text.strip())
     return [p for p in parts if p.strip()]
@@ -119,6 +128,9 @@ def check(
     loop = _repetition_loop(words)
     if loop is not None:
         return HallucinationCheck(True, f"repetition-loop: {loop}", "")
+    rep = _repeated_sentence(raw)
+    if rep is not None:
+        return HallucinationCheck(True, f"repetition-loop: {rep}", "")
     if len(raw) >= 40 and compression_ratio(raw) > COMPRESSION_RATIO_MAX:
         return HallucinationCheck(True, f"repetition-loop: compression ratio {compression_ratio(raw):.2f}", "")
     if (

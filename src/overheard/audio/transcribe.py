@@ -6,7 +6,9 @@ several consecutive transmissions are laid into one 30 s window separated by
 ``gap_s`` of silence; words are mapped back to their transmission through
 Whisper's word timestamps.  Windows are batched (``batch_size``) through the
 encoder and the decoder.  The English gloss (``task="translate"``) reuses the
-encoder output of the same windows, so it only costs decoder time.
+encoder output when each window holds one item; a translation of a packed
+window cannot be split back reliably, so with packing every item that has
+text is translated in a window of its own (batched).
 
 Everything here is lazy: :func:`transcribe_items` consumes an iterator of
 ``(key, samples)`` and yields ``(key, Transcript)`` in input order, holding at
@@ -64,13 +66,15 @@ class TranscribeOptions:
     lang_candidates: tuple[str, ...] | None = None  # restrict detection, e.g. ("ru", "uk")
     task_gloss: bool = True  # also produce the English gloss
     beam_size: int = 1
-    gloss_beam_size: int = 1
+    gloss_beam_size: int = 5  # greedy translation of radio speech loops badly
+    gloss_no_repeat_ngram_size: int = 3
     pack: bool | None = None  # None: pack when lang is fixed, one item per window when detecting
     gap_s: float = 0.6  # silence between packed items
     window_s: float = 29.0  # packing budget per window (< 30 s)
     batch_size: int = 8
     word_timestamps: bool = True
     max_new_tokens: int | None = None
+    max_tokens_per_s: float = 12.0  # cap on decoded tokens per second of audio (stops loops early)
     suppress_blank: bool = True
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
@@ -158,11 +162,13 @@ class _Engine:
             p[i] = self.lang_ids[lang]
         return p
 
-    def _generate(self, enc, prompts, beam_size):
+    def _generate(self, enc, prompts, beam_size, audio_s: float = 30.0, no_repeat: int | None = None):
         opts = self.opts
         max_length = self.wm.max_length
         if opts.max_new_tokens is not None:
             max_length = min(max_length, len(prompts[0]) + opts.max_new_tokens)
+        if opts.max_tokens_per_s:
+            max_length = min(max_length, len(prompts[0]) + int(20 + opts.max_tokens_per_s * audio_s))
         return self.wm.model.generate(
             enc,
             prompts,
@@ -176,7 +182,7 @@ class _Engine:
             return_no_speech_prob=True,
             sampling_temperature=1.0,
             repetition_penalty=opts.repetition_penalty,
-            no_repeat_ngram_size=opts.no_repeat_ngram_size,
+            no_repeat_ngram_size=opts.no_repeat_ngram_size if no_repeat is None else no_repeat,
         )
 
     def _detect(self, enc) -> list[tuple[str, float]]:
@@ -204,7 +210,8 @@ class _Engine:
         else:
             langs = self._detect(enc)
         prompts = [self._prompt(self.tok, lg, True) for lg, _ in langs]
-        results = self._generate(enc, prompts, self.opts.beam_size)
+        max_s = max(len(a) for a in audios) / SAMPLE_RATE
+        results = self._generate(enc, prompts, self.opts.beam_size, max_s)
         tokens = [[t for t in r.sequences_ids[0] if t < self.tok.eot] for r in results]
         win_scores = []
         for r in results:
@@ -225,15 +232,15 @@ class _Engine:
             for al in aligned:
                 merge_punctuations(al, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
 
-        # English gloss from the same encoder output, timestamped so that
-        # segments can be mapped back to packed items
-        gloss_segments: list[list[tuple[float, float, str]]] = [[] for _ in windows]
-        if self.opts.task_gloss and self.multilingual:
-            packed = any(len(w.items) > 1 for w in windows)
-            gprompts = [self._prompt(self.tok_tr, lg, not packed) for lg, _ in langs]
-            gres = self._generate(enc, gprompts, self.opts.gloss_beam_size)
-            for wi, r in enumerate(gres):
-                gloss_segments[wi] = _split_timestamped(self.tok_tr, r.sequences_ids[0], len(audios[wi]) / SAMPLE_RATE)
+        # English gloss.  One item per window: reuse the encoder output.
+        # Packed windows: Whisper's translation cannot be split back into
+        # items reliably, so each item with text gets its own window.
+        packed = any(len(w.items) > 1 for w in windows)
+        gloss_single: list[str | None] = [None] * len(windows)
+        if self.opts.task_gloss and self.multilingual and not packed:
+            gprompts = [self._prompt(self.tok_tr, lg, True) for lg, _ in langs]
+            gres = self._generate(enc, gprompts, self.opts.gloss_beam_size, max_s, self.opts.gloss_no_repeat_ngram_size)
+            gloss_single = [self.tok_tr.decode([t for t in r.sequences_ids[0] if t < self.tok_tr.eot]).strip() for r in gres]
 
         out: list[tuple[Any, dict]] = []
         for wi, w in enumerate(windows):
@@ -255,17 +262,6 @@ class _Engine:
                     mid = (wd["start"] + wd["end"]) / 2
                     idx = _nearest(bounds, mid, half_gap)
                     per_item_words[idx].append(wd)
-            per_item_gloss = [[] for _ in w.items]
-            for gs, ge, gt in gloss_segments[wi]:
-                if len(w.items) == 1:
-                    per_item_gloss[0].append(gt)
-                    continue
-                ov = [max(0.0, min(ge, b1 + half_gap) - max(gs, b0 - half_gap)) for b0, b1 in bounds]
-                if max(ov) <= 0:
-                    idx = _nearest(bounds, (gs + ge) / 2, half_gap)
-                else:
-                    idx = int(np.argmax(ov))
-                per_item_gloss[idx].append(gt)
             for ii, it in enumerate(w.items):
                 b0 = bounds[ii][0]
                 iw = [
@@ -295,14 +291,36 @@ class _Engine:
                             avg_logprob=float(avg_lp),
                             no_speech_prob=float(nsp),
                             mean_word_logprob=mwl,
-                            gloss=" ".join(per_item_gloss[ii]).strip() if self.opts.task_gloss else None,
+                            gloss=gloss_single[wi] if (self.opts.task_gloss and not packed) else None,
+                            lang_for_gloss=lang,
                             window=first_index + wi,
                             window_items=len(w.items),
                             duration_s=len(it.audio) / SAMPLE_RATE,
                         ),
                     )
                 )
+        if self.opts.task_gloss and self.multilingual and packed:
+            self._gloss_separately(windows, out)
         return out
+
+    def _gloss_separately(self, windows: Sequence[_Window], out: list[tuple[Any, dict]]) -> None:
+        from faster_whisper.audio import pad_or_trim
+
+        fe = self.wm.feature_extractor
+        audio = {it.key: it.audio for w in windows for it in w.items}
+        todo = [(i, d) for i, (k, d) in enumerate(out) if d["text"].strip() and len(hallucination.check(d["text"]).clean_text) > 0]
+        for i, (_k, d) in enumerate(out):
+            d["gloss"] = ""
+        bs = max(1, self.opts.batch_size)
+        for j in range(0, len(todo), bs):
+            chunk = todo[j : j + bs]
+            feats = np.stack([pad_or_trim(fe(audio[out[i][0]])[..., :-1]) for i, _ in chunk]).astype(np.float32)
+            enc = self.wm.encode(feats)
+            prompts = [self._prompt(self.tok_tr, d["lang_for_gloss"], True) for _, d in chunk]
+            max_s = max(len(audio[out[i][0]]) for i, _ in chunk) / SAMPLE_RATE
+            res = self._generate(enc, prompts, self.opts.gloss_beam_size, max_s, self.opts.gloss_no_repeat_ngram_size)
+            for (i, d), r in zip(chunk, res):
+                d["gloss"] = self.tok_tr.decode([t for t in r.sequences_ids[0] if t < self.tok_tr.eot]).strip()
 
 
 def _lang_tokenizer(engine: _Engine, lang: str):
@@ -318,29 +336,6 @@ def _nearest(bounds: list[tuple[float, float]], t: float, slack: float) -> int:
         if d < bd:
             best, bd = i, d
     return best
-
-
-def _split_timestamped(tok, ids: list[int], dur: float) -> list[tuple[float, float, str]]:
-    """Split a token sequence with Whisper timestamp tokens into segments."""
-    segs, cur, start = [], [], 0.0
-    last_t = 0.0
-    for t in ids:
-        if t >= tok.timestamp_begin:
-            ts = (t - tok.timestamp_begin) * 0.02
-            if cur:
-                text = tok.decode(cur).strip()
-                if text:
-                    segs.append((start, ts, text))
-                cur = []
-            start = ts
-            last_t = ts
-        elif t < tok.eot:
-            cur.append(t)
-    if cur:
-        text = tok.decode(cur).strip()
-        if text:
-            segs.append((start if start < dur else last_t, dur, text))
-    return segs
 
 
 def _merge_pieces(parts: list[dict]) -> dict:
@@ -361,6 +356,7 @@ def _merge_pieces(parts: list[dict]) -> dict:
         no_speech_prob=float(np.min([p["no_speech_prob"] for p in parts])),
         mean_word_logprob=float(np.mean(lps)) if lps else None,
         gloss=None if parts[0]["gloss"] is None else " ".join(p["gloss"] for p in parts if p["gloss"]).strip(),
+        lang_for_gloss=parts[0]["lang_for_gloss"],
         window=parts[0]["window"],
         window_items=max(p["window_items"] for p in parts),
         duration_s=offset,

@@ -1,0 +1,83 @@
+"""Throughput and memory of the morale-indicator detector.
+
+    .venv/bin/python bench/bench_analyze.py [--n 50000] [--gold PATH]
+
+Feeds the dev intercept texts (../shared/data/intercepts-dev/labels.jsonl, or the test
+fixtures when that is absent), repeated to at least --n utterances, through
+Detector.analyze_many and prints utterances/s and peak RSS (resource.getrusage).
+A second pass over UNIQUE variants (each text suffixed with a different number, so the
+word cache sees new tokens) is printed as a less cache-friendly figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+try:
+    import overheard.analyse.indicators  # noqa: F401
+except ImportError:  # running from a checkout without an install
+    sys.path.insert(0, str(ROOT / "src"))
+
+from overheard.analyse.baseline import KeywordBaseline  # noqa: E402
+from overheard.analyse.indicators import load_detector  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r / 1024 if sys.platform != "darwin" else r / 1024 / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=50_000)
+    ap.add_argument("--gold", default=str(ROOT.parent / "shared" / "data" / "intercepts-dev" / "labels.jsonl"))
+    a = ap.parse_args()
+    gold = Path(a.gold)
+    if not gold.exists():
+        gold = ROOT / "tests" / "fixtures" / "indicator_cases.jsonl"
+    rows = [json.loads(l) for l in gold.read_text(encoding="utf-8").splitlines() if l.strip()]
+    items = [(r["text"], r.get("lang", "ru")) for r in rows]
+    reps = -(-a.n // len(items))
+    batch = items * reps
+    print(f"source: {gold} ({len(items)} texts, x{reps} = {len(batch)} utterances, "
+          f"{sum(len(t) for t, _ in batch) / len(batch):.0f} chars/utt)")
+
+    t0 = time.perf_counter()
+    det = load_detector()
+    det.analyze_many(items[:50])  # load morphology and lexicons
+    t_load = time.perf_counter() - t0
+    print(f"detector {det.version}: load+warm-up {t_load:.2f}s")
+
+    t0 = time.perf_counter()
+    res = det.analyze_many(batch)
+    dt = time.perf_counter() - t0
+    nf = sum(len(r.findings) for r in res)
+    print(f"analyze_many (repeated texts): {len(batch) / dt:,.0f} utt/s  ({dt:.2f}s, {nf} findings)")
+
+    uniq = [(f"{t} {i}", l) for i, (t, l) in enumerate(batch[:20_000])]
+    t0 = time.perf_counter()
+    det.analyze_many(uniq)
+    dt = time.perf_counter() - t0
+    print(f"analyze_many (20,000 unique variants): {len(uniq) / dt:,.0f} utt/s")
+
+    big = "Мне страшно, нас бросили. " * 40_000  # ~1 MB message
+    t0 = time.perf_counter()
+    r = det.analyze(big, "ru")
+    print(f"1 MB message: status={r.status} in {time.perf_counter() - t0:.3f}s ({r.note})")
+
+    kb = KeywordBaseline()
+    t0 = time.perf_counter()
+    kb.analyze_many(batch)
+    dt = time.perf_counter() - t0
+    print(f"keyword baseline: {len(batch) / dt:,.0f} utt/s")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""`overheard analyze` throughput and `overheard report` time on a store of ≥ 1,000,000 utterances.
+
+Builds (or reuses, with --store DIR of an earlier run) the corpus of bench_store.py — the real
+dev intercept lines varied into 1,000,000 dated utterances on 8 channels — runs the real
+indicator analysis over it through ``analyze_store`` and writes the real HTML report.
+
+    .venv/bin/python bench/bench_report.py [--utterances 1000000] [--store DIR]
+
+Targets: analyze ≥ 2,000 utterances/s with ≤ 500 MB resident (issue 3); report ≤ 30 s (issue 6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--utterances", type=int, default=1_000_000)
+    ap.add_argument("--store", type=Path, default=None, help="reuse or keep the store here")
+    args = ap.parse_args()
+    from bench_store import build_corpus
+    from overheard import Store
+    from overheard.analyse import load_detector
+    from overheard.analyse.apply import analyze_store, pending_count
+    from overheard.ingest import IngestOptions, ingest_paths
+    from overheard.report.data import ReportOptions
+    from overheard.report.html import write_report
+
+    work = Path(tempfile.mkdtemp(prefix="overheard-bench-report-"))
+    store_dir = args.store or work / "store"
+    with Store(store_dir) as store:
+        have = store.counts()["utterances"]
+        if have < args.utterances:
+            t = time.perf_counter()
+            files = build_corpus(work, args.utterances - have)
+            for path in files:
+                ingest_paths(store, [path], IngestOptions(kind="radio"))
+            print(f"built store: {store.counts()['utterances']:,} utterances in {time.perf_counter() - t:.0f} s")
+        n = store.counts()["utterances"]
+        det = load_detector()
+        todo = pending_count(store, det.version)
+        rss_before = rss_mb()
+        t = time.perf_counter()
+        rep = analyze_store(store, det)
+        el = time.perf_counter() - t
+        if todo:
+            print(f"ANALYZE {rep.analysed:,} utterances in {el:.1f} s = {rep.analysed / el:,.0f} utterances/s "
+                  f"(target ≥ 2,000), {rep.findings:,} findings; peak RSS {rss_mb():.0f} MB "
+                  f"(before {rss_before:.0f} MB; target ≤ 500 MB)")
+        else:
+            print(f"analyze: nothing pending for {det.version}")
+        out = work / "report.html"
+        t = time.perf_counter()
+        data = write_report(store, ReportOptions(by="week"), out)
+        el = time.perf_counter() - t
+        print(f"REPORT over {n:,} utterances ({data.corpus['sources']} sources) in {el:.1f} s (target ≤ 30 s); "
+              f"{out.stat().st_size / 1e3:.0f} kB HTML; peak RSS {rss_mb():.0f} MB")
+    if args.store is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

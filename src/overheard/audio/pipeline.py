@@ -1,0 +1,171 @@
+"""decode -> segment -> transcribe (+ English gloss) -> voice cues, lazily.
+
+:func:`process_audio` yields one :class:`ProcessedTransmission` at a time, in
+time order, so the caller can persist each as it comes.  To resume after a
+kill, pass ``skip_until_s`` = ``end_s`` of the last persisted transmission:
+decoding seeks to just before it (``warmup_s`` earlier, so the squelch's noise
+floor is re-learnt) and transmissions starting before it are not transcribed
+again.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from typing import Callable, Iterator, Literal
+
+import numpy as np
+
+from . import cues as _cues
+from .decode import iter_blocks, probe
+from .model import LoadedModel, load_model
+from .segment import SegmentOptions, Transmission, segment_blocks
+from .transcribe import TranscribeOptions, Word, transcribe_items
+
+PIPELINE_VERSION = "overheard.audio/1"
+GLOSS_LABEL = "machine translation to English by Whisper (task=translate); not a human translation"
+
+
+@dataclass
+class ProcessedTransmission:
+    index: int
+    start_s: float  # source time, seconds
+    end_s: float
+    text: str  # transcript, hallucinations removed ("" = nothing credible)
+    raw_text: str  # Whisper's output as is
+    lang: str | None
+    lang_prob: float | None
+    words: list[Word]  # times are source times (seconds)
+    avg_logprob: float | None
+    no_speech_prob: float | None
+    mean_word_logprob: float | None
+    hallucination: bool
+    hallucination_reason: str | None
+    gloss_en: str | None  # machine output, see gloss_label
+    gloss_label: str | None
+    cues: _cues.VoiceCues | None
+    transmission: Transmission  # segmentation details (gate, level, floor, SNR)
+    options: dict = field(repr=False)  # lineage: model + sha256, versions, parameters
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["transmission"].pop("params", None)  # already in options
+        return d
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    mode: Literal["radio", "call"] = "radio"
+    segment: SegmentOptions | None = None  # None: defaults for the mode
+    transcribe: TranscribeOptions | None = None  # None: defaults (lang/gloss from process_audio)
+    cues: bool = True
+    block_s: float = 30.0
+    warmup_s: float = 20.0  # decoded before skip_until_s to re-learn the noise floor
+    compute_type: str = "int8"
+    cpu_threads: int = 0  # 0 = all available
+    device: str = "cpu"
+
+
+def lineage(lm: LoadedModel, seg: SegmentOptions, tro: TranscribeOptions, source: str | None) -> dict:
+    import av
+
+    return {
+        "pipeline": PIPELINE_VERSION,
+        **lm.lineage(),
+        "pyav": av.__version__,
+        "source": source,
+        "segment": seg.to_dict(),
+        "transcribe": tro.to_dict(),
+        "gloss_label": GLOSS_LABEL if tro.task_gloss else None,
+    }
+
+
+def process_audio(
+    path: str | os.PathLike,
+    *,
+    mode: Literal["radio", "call"] = "radio",
+    lang: str | None = None,
+    model: str | LoadedModel | None = None,
+    gloss: bool = True,
+    progress: Callable[[float, float | None], None] | None = None,
+    skip_until_s: float = 0.0,
+    options: PipelineOptions | None = None,
+) -> Iterator[ProcessedTransmission]:
+    """Process one recording lazily.
+
+    ``mode="radio"``: squelch + VAD segmentation into transmissions;
+    ``mode="call"``: VAD only (calls, voice notes).  ``lang``: fixed language
+    (e.g. ``"ru"``) or None to detect per transmission.  ``model``: None for
+    the embedded Whisper base, or any faster-whisper model name/path, or a
+    :class:`LoadedModel`.  ``progress(done_s, total_s)`` is called after each
+    decoded block.  Raises :class:`~overheard.audio.decode.AudioDecodeError`
+    for unreadable input (possibly after yielding what came before a
+    corruption).
+    """
+    o = options or PipelineOptions(mode=mode)
+    if o.mode != mode:
+        o = replace(o, mode=mode)
+    seg_opts = o.segment or SegmentOptions(mode=mode)
+    if seg_opts.mode != mode:
+        seg_opts = replace(seg_opts, mode=mode)
+    tro = o.transcribe or TranscribeOptions()
+    tro = replace(tro, lang=lang if lang is not None else tro.lang, task_gloss=gloss)
+    info = probe(path)  # fail fast with AudioDecodeError
+    lm = model if isinstance(model, LoadedModel) else load_model(
+        model, device=o.device, compute_type=o.compute_type, cpu_threads=o.cpu_threads
+    )
+    lin = lineage(lm, seg_opts, tro, str(path))
+    lin["source_info"] = asdict(info)
+    total = info.duration_s
+
+    start = max(0.0, skip_until_s - o.warmup_s) if skip_until_s > 0 else 0.0
+
+    def blocks():
+        for b in iter_blocks(path, block_s=o.block_s, start_s=start):
+            yield b
+            if progress is not None:
+                progress(b.end_s, total)
+
+    held: dict[int, tuple[Transmission, np.ndarray]] = {}
+
+    def items():
+        for tx, a in segment_blocks(blocks(), seg_opts):
+            if tx.start_s < skip_until_s - 1e-3:
+                continue
+            held[tx.index] = (tx, a)
+            yield tx.index, a
+
+    for key, tr in transcribe_items(items(), model=lm, options=tro):
+        tx, a = held.pop(key)
+        words = [Word(round(tx.start_s + w.start_s, 3), round(tx.start_s + w.end_s, 3), w.word, w.probability) for w in tr.words]
+        vc = _cues.measure(a, text=tr.text or None, words=tr.words if tr.text else None) if o.cues else None
+        yield ProcessedTransmission(
+            index=tx.index,
+            start_s=tx.start_s,
+            end_s=tx.end_s,
+            text=tr.text,
+            raw_text=tr.raw_text,
+            lang=tr.lang,
+            lang_prob=tr.lang_prob,
+            words=words,
+            avg_logprob=tr.avg_logprob,
+            no_speech_prob=tr.no_speech_prob,
+            mean_word_logprob=tr.mean_word_logprob,
+            hallucination=tr.hallucination,
+            hallucination_reason=tr.hallucination_reason,
+            gloss_en=tr.gloss_en,
+            gloss_label=GLOSS_LABEL if tr.gloss_en is not None else None,
+            cues=vc,
+            transmission=tx,
+            options={**lin, "window": tr.window, "window_items": tr.window_items},
+        )
+
+
+def process_to_list(path: str | os.PathLike, **kw) -> list[ProcessedTransmission]:
+    """Convenience for short files and tests."""
+    return list(process_audio(path, **kw))
+
