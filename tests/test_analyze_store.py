@@ -74,3 +74,23 @@ def test_analyze_cli_and_audit(cli):
         assert actions.count("analyze") >= 1 and actions[0] == "ingest"
         from overheard.store.verify import verify_store
         assert verify_store(store).ok
+
+
+def test_bad_text_gets_a_status_and_note_not_a_crash(store, tmp_path):
+    import time
+    f = tmp_path / "odd.jsonl"
+    huge = "Мне страшно. " + ("Длинное сообщение без смысла. " * 40_000)     # ~1.2 MB
+    rows = [{"text": huge}, {"text": "Wir haben keine Munition mehr und Angst."}, {"text": "   ", "x": 1},
+            {"text": "!!! ??? ..."}]
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    ingest_paths(store, [f])
+    t = time.perf_counter()
+    analyze_store(store, load_detector())
+    assert time.perf_counter() - t < 10
+    status = {r["lang"]: (r["status"], r["note"]) for r in store.conn.execute(
+        "SELECT u.lang, a.status, a.note FROM analyses a JOIN utterances u ON u.id = a.utterance_id")}
+    assert status["ru"][0] == "truncated" and "characters" in status["ru"][1]
+    assert status["de"][0] == "unsupported" and "not supported" in status["de"][1]
+    assert status["und"][0] == "unsupported"
+    assert store.conn.execute("SELECT count(*) FROM findings f JOIN utterances u ON u.id = f.utterance_id"
+                              " WHERE u.lang = 'de'").fetchone()[0] == 0
