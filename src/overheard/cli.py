@@ -263,34 +263,30 @@ def verify(
     if package is not None:
         from .package import verify_package
         rep = verify_package(package)
-        if as_json:
-            print(json.dumps({"ok": rep.ok, "problems": rep.problems, "members_checked": rep.members_checked,
-                              "originals": rep.originals, "audit_rows": rep.audit_rows}, ensure_ascii=False))
-        else:
-            for p in rep.problems:
-                err.print(f"[red]FAIL[/] {escape(p)}")
-            status = "[green]OK[/]" if rep.ok else f"[red]{len(rep.problems)} problem(s)[/]"
-            console.print(f"{status}: {package}: {rep.members_checked} members re-hashed "
-                          f"({rep.originals} originals), {rep.audit_rows} audit rows checked")
-        if not rep.ok:
-            raise typer.Exit(1)
+        _report_verification(rep.ok, rep.problems, [], as_json, {
+            "members_checked": rep.members_checked, "originals": rep.originals, "audit_rows": rep.audit_rows},
+            f"{package}: {rep.members_checked} members re-hashed ({rep.originals} originals), "
+            f"{rep.audit_rows} audit rows checked")
         return
-    store = open_store()
-    report = verify_store(store)
+    report = verify_store(open_store())
+    _report_verification(report.ok, report.problems, report.warnings, as_json, {
+        "evidence_checked": report.evidence_checked, "audit_rows": report.audit_rows,
+        "audit_head": report.audit_head},
+        f"{report.evidence_checked} evidence files re-hashed, {report.audit_rows} audit rows chained; "
+        f"head {report.audit_head[:16]}…")
+
+
+def _report_verification(ok: bool, problems: list[str], warnings: list[str], as_json: bool,
+                         figures: dict, summary: str) -> None:
     if as_json:
-        print(json.dumps({"ok": report.ok, "problems": report.problems, "warnings": report.warnings,
-                          "evidence_checked": report.evidence_checked,
-                          "audit_rows": report.audit_rows, "audit_head": report.audit_head},
-                         ensure_ascii=False))
+        print(json.dumps({"ok": ok, "problems": problems, "warnings": warnings, **figures}, ensure_ascii=False))
     else:
-        for p in report.problems:
+        for p in problems:
             err.print(f"[red]FAIL[/] {escape(p)}")
-        for w in report.warnings:
+        for w in warnings:
             err.print(f"[yellow]warn[/] {escape(w)}")
-        status = "[green]OK[/]" if report.ok else f"[red]{len(report.problems)} problem(s)[/]"
-        console.print(f"{status}: {report.evidence_checked} evidence files re-hashed, "
-                      f"{report.audit_rows} audit rows chained; head {report.audit_head[:16]}…")
-    if not report.ok:
+        console.print(f"{'[green]OK[/]' if ok else f'[red]{len(problems)} problem(s)[/]'}: {escape(summary)}")
+    if not ok:
         raise typer.Exit(1)
 
 
