@@ -608,6 +608,12 @@ def report(
 
 
 
+# --------------------------------------------------------------------------- web workbench
+from .web.cli import register as register_web  # noqa: E402  (imports typer only; FastAPI loads on use)
+
+register_web(app)
+
+
 def main():
     app()
 

@@ -1,0 +1,473 @@
+"""Routes. GET pages are plain server-rendered HTML; every POST carries the session's CSRF
+token and answers with a redirect (303) back to the page, so it works with and without HTMX."""
+
+from __future__ import annotations
+
+import json
+import math
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, Path as PathParam, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from ..report.summary import CODES as SUMMARY_CODES, morale_summary
+from . import actions, auth
+from .app import LOGIN_COOKIE, SESSION_COOKIE, BodyTooLarge, WebError, _safe_next, require
+from .queries import (KINDS, ORDERS, PAGE_SIZES, REVIEW_STATUSES, BadQuery, SearchParams, _codes, _stances,
+                      highlight_segments, normalise_time, run_search, utterance_detail)
+
+def ID():
+    return PathParam(ge=1, le=2**62)
+MAX_FIELDS = 40
+MAX_FIELD = 20_000
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    """The request's form fields, with limits; malformed or unexpected bodies → 400/413/415."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise WebError(415 if ctype else 400, "Send the form as application/x-www-form-urlencoded.")
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD)
+    except BodyTooLarge:
+        raise WebError(413, "The request body is too large.") from None
+    except Exception as exc:   # python-multipart / starlette parse errors
+        raise WebError(400, f"Malformed form data ({type(exc).__name__}).") from None
+    values: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str):
+            raise WebError(400, "File uploads are not accepted here.")
+        if len(value) > MAX_FIELD:
+            raise WebError(413, f"Field {key!r} is too long.")
+        values[key] = value
+    return values
+
+
+def _int(form: dict, key: str, *, required: bool = True, lo: int = 0, hi: int = 2**31) -> int | None:
+    raw = (form.get(key) or "").strip()
+    if not raw:
+        if required:
+            raise WebError(422, f"{key}: required")
+        return None
+    if not raw.lstrip("-").isdigit() or len(raw) > 12:
+        raise WebError(422, f"{key}: {raw[:20]!r} is not a whole number")
+    value = int(raw)
+    if not lo <= value <= hi:
+        raise WebError(422, f"{key}: {value} is out of range")
+    return value
+
+
+def install(app: FastAPI) -> None:
+    templates = app.state.templates
+    get_store = app.state.get_store
+
+    def page(request: Request, name: str, ctx: dict, status: int = 200) -> Response:
+        sess = getattr(request.state, "session", None)
+        flash = []
+        if sess is not None:
+            flash, sess.flash = sess.flash, []
+        return templates.TemplateResponse(request, name, {
+            "user": getattr(request.state, "user", None), "csrf": sess.csrf if sess else "",
+            "flash": flash, **ctx}, status_code=status)
+
+    def done(request: Request, url: str, message: str, level: str = "ok") -> Response:
+        request.state.session.flash.append((level, message))
+        return RedirectResponse(url, status_code=303)
+
+    def detector():
+        from ..analyse.apply import latest_detector_version
+        return latest_detector_version(get_store())
+
+    # ------------------------------------------------------------------ auth
+    @app.get("/", include_in_schema=False)
+    def home():
+        return RedirectResponse("/search", status_code=303)
+
+    @app.get("/login")
+    def login_form(request: Request):
+        return app.state.login_page(request)
+
+    @app.post("/login")
+    def login(request: Request, form: dict = Depends(form_data)):
+        name = (form.get("name") or "").strip()[:64]
+        password = form.get("password") or ""
+        nxt = _safe_next(form.get("next"))
+        if not auth.tokens_match(form.get("login_csrf"), request.cookies.get(LOGIN_COOKIE)):
+            return app.state.login_page(request, status=403, name=name,
+                                        message="The sign-in form expired; try again.")
+        client = request.client.host if request.client else "unknown"
+        limiter = app.state.limiter
+        wait = limiter.retry_after(name, client)
+        if wait:
+            return app.state.login_page(request, status=429, name=name, headers={"Retry-After": str(wait)},
+                                        message=f"Too many failed sign-ins; try again in {math.ceil(wait / 60)} min.")
+        if not name or not password:
+            return app.state.login_page(request, status=422, name=name, message="Give your name and password.")
+        user = auth.authenticate(get_store().conn, name, password)
+        if user is None:
+            limiter.failed(name, client)
+            return app.state.login_page(request, status=401, name=name, message="Wrong name or password.")
+        limiter.succeeded(name)
+        token = app.state.sessions.create(user["id"], user["name"])
+        resp = RedirectResponse(nxt, status_code=303)
+        resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=app.state.secure_cookies, path="/")
+        resp.delete_cookie(LOGIN_COOKIE, path="/login")
+        return resp
+
+    @app.post("/logout")
+    def logout(request: Request, form: dict = Depends(form_data)):
+        require(request, "viewer", form)
+        app.state.sessions.drop(request.cookies.get(SESSION_COOKIE))
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
+
+    # ------------------------------------------------------------------ search
+    @app.get("/search")
+    def search_page(request: Request):
+        require(request, "viewer")
+        store = get_store()
+        qp = request.query_params
+        error, result = "", None
+        p = SearchParams()
+        try:
+            p = parse_search(qp, store)
+            result = run_search(store.conn, p, detector_version=detector())
+        except BadQuery as exc:
+            error = str(exc)
+        base = {k: v for k, v in qp.multi_items() if k not in ("offset", "after") and v}
+        return page(request, "search.html", {
+            "p": p, "q": qp, "result": result, "error": error, "base": base,
+            "options": app.state.options.get(store.conn), "codes": _codes(), "stances": _stances(),
+            "statuses": REVIEW_STATUSES, "kinds": KINDS, "orders": ORDERS, "sizes": PAGE_SIZES,
+            "detector": detector(),
+        }, status=422 if error else 200)
+
+    def parse_search(qp, store) -> SearchParams:
+        def one(key: str, limit: int = 200) -> str:
+            values = qp.getlist(key)
+            if len(values) > 1:
+                raise BadQuery(f"{key}: given {len(values)} times")
+            value = (values[0] if values else "").strip()
+            if len(value) > limit:
+                raise BadQuery(f"{key}: longer than {limit} characters")
+            return value
+
+        p = SearchParams(q=one("q", 500))
+        p.code, p.stance, p.status, p.kind = one("code"), one("stance"), one("status"), one("kind")
+        for key, value, allowed in (("code", p.code, _codes()), ("stance", p.stance, _stances()),
+                                    ("status", p.status, REVIEW_STATUSES), ("kind", p.kind, KINDS)):
+            if value and value not in allowed:
+                raise BadQuery(f"{key}: {value!r} is not one of {', '.join(allowed)}")
+        p.lang, p.channel, p.detector = one("lang", 10), one("channel"), one("detector")
+        freq = one("freq", 20)
+        if freq:
+            try:
+                p.freq_mhz = float(freq)
+            except ValueError:
+                raise BadQuery(f"freq: {freq!r} is not a frequency in MHz") from None
+            if not (0 < p.freq_mhz < 1e6) or math.isnan(p.freq_mhz):
+                raise BadQuery(f"freq: {freq!r} is out of range")
+        src = one("source", 64)
+        if src:
+            try:
+                p.source_id = store.resolve_source(src)["id"]
+            except Exception as exc:
+                raise BadQuery(f"source: {exc}") from None
+        p.since = normalise_time(one("since", 40), "since")
+        p.until = normalise_time(one("until", 40), "until", end=True)
+        p.order = one("order", 10) or "rank"
+        if p.order not in ORDERS:
+            raise BadQuery(f"order: {p.order!r} is not one of {', '.join(ORDERS)}")
+        size = one("size", 4) or "20"
+        if not size.isdigit() or int(size) not in PAGE_SIZES:
+            raise BadQuery(f"size: expected one of {', '.join(map(str, PAGE_SIZES))}")
+        p.size = int(size)
+        offset = one("offset", 6) or "0"
+        if not offset.isdigit() or int(offset) >= 2000:
+            raise BadQuery("offset: a whole number below 2,000 (rank order pages through the newest "
+                           "2,000 matches; use order=newest to go further)")
+        p.offset = int(offset)
+        after = one("after", 19)
+        if after:
+            if not after.isdigit():
+                raise BadQuery("after: not an utterance id")
+            p.after = int(after)
+        return p
+
+    # ------------------------------------------------------------------ utterance
+    @app.get("/utterance/{uid}")
+    def utterance_page(request: Request, uid: int = ID()):
+        sess, user = require(request, "viewer")
+        store = get_store()
+        d = utterance_detail(store.conn, uid, detector())
+        if d is None:
+            raise WebError(404, f"Utterance {uid}: no such utterance.")
+        current = [f for f in d["findings"] if f["current"] and f["status"] != "rejected"]
+        segments, stale = highlight_segments(d["u"]["text"], current)
+        audio = d["src"]["reader"] == "audio" and d["u"]["start_s"] is not None
+        widen = None
+        if audio:
+            u = d["u"]
+            gaps = [u["start_s"] - d["prev"]["start_s"] if d["prev"] and d["prev"]["start_s"] is not None else 0,
+                    d["next"]["end_s"] - u["end_s"] if d["next"] and d["next"]["end_s"] is not None else 0]
+            widen = min(60.0, math.ceil(max(gaps + [2.0]) * 2) / 2)
+        pad = _pad(request.query_params.get("pad"))
+        versions = d["versions"]
+        return page(request, "utterance.html", {
+            **d, "segments": segments, "stale": stale, "audio": audio, "pad": pad, "widen": widen,
+            "codes": _codes(), "stances": _stances(), "detector": detector(),
+            "version_now": versions[0]["version"] if versions else 1,
+            "can_review": auth.RANK[user["role"]] >= auth.RANK["analyst"],
+        })
+
+    def _back(uid: int) -> str:
+        return f"/utterance/{uid}#review"
+
+    @app.post("/finding/{fid}/review")
+    def review(request: Request, fid: int = ID(), form: dict = Depends(form_data)):
+        sess, user = require(request, "analyst", form)
+        decision = form.get("decision", "")
+        try:
+            r = actions.review_finding(get_store(), fid, decision, actor=user["name"], note=form.get("note", ""))
+        except actions.NotFound as exc:
+            raise WebError(404, str(exc)) from None
+        except actions.ActionError as exc:
+            raise WebError(422, str(exc)) from None
+        return done(request, _back(r["utterance_id"]), f"Finding {fid}: {r['before']} → {r['after']}.")
+
+    @app.post("/utterance/{uid}/finding")
+    def add_finding(request: Request, uid: int = ID(), form: dict = Depends(form_data)):
+        sess, user = require(request, "analyst", form)
+        start = _int(form, "span_start", required=False)
+        end = _int(form, "span_end", required=False)
+        try:
+            fid = actions.add_finding(get_store(), uid, actor=user["name"], code=form.get("code", ""),
+                                      stance=form.get("stance", ""), span_start=start, span_end=end,
+                                      evidence=form.get("evidence", ""), note=form.get("note", ""))
+        except actions.NotFound as exc:
+            raise WebError(404, str(exc)) from None
+        except actions.ActionError as exc:
+            raise WebError(422, str(exc)) from None
+        return done(request, _back(uid), f"Finding {fid} added.")
+
+    @app.post("/utterance/{uid}/transcript")
+    def correct(request: Request, uid: int = ID(), form: dict = Depends(form_data)):
+        sess, user = require(request, "analyst", form)
+        base = _int(form, "base_version", required=False, lo=1)
+        try:
+            version = actions.correct_transcript(get_store(), uid, form.get("text", ""), actor=user["name"],
+                                                 reason=form.get("reason", ""), base_version=base)
+        except actions.NotFound as exc:
+            raise WebError(404, str(exc)) from None
+        except actions.ActionError as exc:
+            raise WebError(422, str(exc)) from None
+        return done(request, _back(uid), f"Transcript saved as version {version}.")
+
+    @app.post("/utterance/{uid}/annotate")
+    def annotate(request: Request, uid: int = ID(), form: dict = Depends(form_data)):
+        sess, user = require(request, "analyst", form)
+        try:
+            actions.annotate(get_store(), uid, form.get("kind", ""), form.get("value", ""), actor=user["name"])
+        except actions.NotFound as exc:
+            raise WebError(404, str(exc)) from None
+        except actions.ActionError as exc:
+            raise WebError(422, str(exc)) from None
+        return done(request, _back(uid), f"{form.get('kind', '').capitalize()} added.")
+
+    # ------------------------------------------------------------------ audio
+    def _pad(raw: str | None) -> float:
+        if raw in (None, ""):
+            return 0.0
+        try:
+            value = float(raw)
+        except ValueError:
+            raise WebError(422, "pad: not a number of seconds") from None
+        if math.isnan(value) or not 0 <= value <= 60:
+            raise WebError(422, "pad: between 0 and 60 seconds")
+        return round(value * 2) / 2          # half-second steps: a bounded set of cached clips
+
+    @app.get("/audio/utterance/{uid}")
+    def audio_clip(request: Request, uid: int = ID()):
+        require(request, "viewer")
+        from ..clips import ClipError, clip_for
+        pad = _pad(request.query_params.get("pad"))
+        try:
+            with app.state.clip_lock:          # two requests for a new clip must not cut it twice at once
+                path = clip_for(get_store(), uid, pad_s=pad)
+        except ClipError as exc:
+            raise WebError(404, str(exc)) from None
+        return FileResponse(path, media_type="audio/ogg", headers={"Cache-Control": "private, max-age=3600"})
+
+    @app.get("/audio/source/{sid}")
+    def audio_source(request: Request, sid: int = ID()):
+        require(request, "viewer")
+        store = get_store()
+        src = store.conn.execute("SELECT sha256, media_type, reader FROM sources WHERE id = ?", (sid,)).fetchone()
+        if src is None or src["reader"] != "audio":
+            raise WebError(404, f"Source {sid}: no such audio source.")
+        path = store.evidence.path_for(src["sha256"])
+        if not path.is_file():
+            raise WebError(404, f"Source {sid}: the evidence file is missing (run overheard verify).")
+        return FileResponse(path, media_type=src["media_type"] or "application/octet-stream",
+                            headers={"Cache-Control": "private, max-age=3600"})
+
+    # ------------------------------------------------------------------ sources
+    @app.get("/sources")
+    def sources_page(request: Request):
+        require(request, "viewer")
+        before = _int(dict(request.query_params), "before", required=False, lo=1, hi=2**62)
+        rows = get_store().conn.execute(
+            "SELECT s.id, s.sha256, s.original_name, s.title, s.kind, s.reader, s.captured_at, s.frequency_hz,"
+            " s.channel, s.contributor, s.duration_s, s.ingested_at,"
+            " (SELECT count(*) FROM utterances u WHERE u.source_id = s.id) AS n"
+            " FROM sources s WHERE s.id < ? ORDER BY s.id DESC LIMIT 51", (before or 2**62,)).fetchall()
+        return page(request, "sources.html", {"rows": rows[:50],
+                                              "next_before": rows[49]["id"] if len(rows) > 50 else None})
+
+    @app.get("/source/{sid}")
+    def source_page(request: Request, sid: int = ID()):
+        require(request, "viewer")
+        conn = get_store().conn
+        src = conn.execute("SELECT * FROM sources WHERE id = ?", (sid,)).fetchone()
+        if src is None:
+            raise WebError(404, f"Source {sid}: no such source.")
+        after = _int(dict(request.query_params), "after", required=False, hi=2**62) or 0
+        rows = conn.execute(
+            "SELECT u.id, u.seq, u.line_no, u.start_s, u.end_s, u.captured_at, u.lang, u.speaker, u.text,"
+            " u.is_boilerplate, (SELECT group_concat(DISTINCT f.code) FROM findings f WHERE f.utterance_id = u.id)"
+            " AS codes FROM utterances u WHERE u.source_id = ? AND u.seq > ? ORDER BY u.seq LIMIT 201",
+            (sid, after)).fetchall()
+        total = conn.execute("SELECT count(*) FROM utterances WHERE source_id = ?", (sid,)).fetchone()[0]
+        runs = conn.execute("SELECT * FROM runs WHERE id = ? OR id IN (SELECT DISTINCT run_id FROM utterances"
+                            " WHERE source_id = ?) OR id = (SELECT run_id FROM processing WHERE source_id = ?)"
+                            " ORDER BY id", (src["run_id"], sid, sid)).fetchall()
+        processing = conn.execute("SELECT * FROM processing WHERE source_id = ?", (sid,)).fetchone()
+        timeline = _timeline(src, rows[:200]) if src["duration_s"] else ""
+        return page(request, "source.html", {
+            "src": src, "rows": rows[:200], "total": total, "runs": runs, "processing": processing,
+            "meta": json.loads(src["meta"] or "{}"), "timeline": timeline,
+            "next_after": rows[199]["seq"] if len(rows) > 200 else None})
+
+    # ------------------------------------------------------------------ dashboard
+    @app.get("/dashboard")
+    def dashboard(request: Request):
+        require(request, "viewer")
+        from .charts import trend_svg
+        qp = request.query_params
+        by = qp.get("by") or "day"
+        group = qp.get("group") or "channel"
+        if by not in ("day", "week", "month"):
+            raise WebError(422, "by: expected day, week or month")
+        if group not in ("channel", "kind", "source", "all"):
+            raise WebError(422, "group: expected channel, kind, source or all")
+        version = qp.get("detector") or detector()
+        charts = []
+        if version:
+            cells = morale_summary(get_store(), version, by=by, group=group)
+            groups = sorted({c.group for c in cells})[:8]
+            for code in SUMMARY_CODES:
+                series = {}
+                for g in groups:
+                    pts = []
+                    for c in cells:
+                        if c.group != g or c.bucket == "undated":
+                            continue
+                        r = c.rates[code]
+                        lo, hi = r.ci95
+                        pts.append({"bucket": c.bucket, "k": r.count, "n": r.n, "per100": r.per100,
+                                    "lo": lo, "hi": hi})
+                    if pts:
+                        series[g] = pts
+                total = sum(p["k"] for ps in series.values() for p in ps)
+                if total:
+                    charts.append({"code": code, "k": total, "svg": trend_svg(
+                        code, series, by, link_params=lambda g: _group_filter(group, g, version))})
+        from .charts import PALETTE
+        legend = [(g, PALETTE[i % len(PALETTE)]) for i, g in enumerate(groups)] if version else []
+        return page(request, "dashboard.html", {"charts": charts, "by": by, "group": group,
+                                                "detector": version, "legend": legend})
+
+    # ------------------------------------------------------------------ audit (admin)
+    @app.get("/audit")
+    def audit_page(request: Request):
+        require(request, "admin")
+        from ..store.verify import verify_store
+        store = get_store()
+        before = _int(dict(request.query_params), "before", required=False, lo=1, hi=2**62)
+        rows = store.conn.execute("SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT 101",
+                                  (before or 2**62,)).fetchall()
+        entries = []
+        for r in rows[:100]:
+            try:
+                details = json.dumps(json.loads(r["details"]), ensure_ascii=False, indent=1)
+            except ValueError:
+                details = r["details"]
+            entries.append({**dict(r), "pretty": details})
+        report = verify_store(store)
+        return page(request, "audit.html", {"entries": entries, "report": report,
+                                            "next_before": rows[99]["id"] if len(rows) > 100 else None})
+
+    # ------------------------------------------------------------------ users (admin)
+    @app.get("/admin/users")
+    def users_page(request: Request):
+        require(request, "admin")
+        return page(request, "users.html", {"users": auth.list_users(get_store().conn), "roles": auth.ROLES})
+
+    @app.post("/admin/users")
+    def users_add(request: Request, form: dict = Depends(form_data)):
+        sess, user = require(request, "admin", form)
+        try:
+            auth.add_user(get_store(), (form.get("name") or "").strip(), form.get("role", ""),
+                          form.get("password") or "", actor=f"web:{user['name']}")
+        except auth.AccountError as exc:
+            raise WebError(422, str(exc)) from None
+        return done(request, "/admin/users", f"User {form.get('name')} added.")
+
+    @app.post("/admin/users/{user_id}")
+    def users_update(request: Request, user_id: int = ID(), form: dict = Depends(form_data)):
+        sess, user = require(request, "admin", form)
+        role = form.get("role") or None
+        disabled = {"1": True, "0": False}.get(form.get("disabled", ""), None)
+        try:
+            r = auth.update_user(get_store(), user_id, actor=f"web:{user['name']}", role=role, disabled=disabled)
+        except LookupError as exc:
+            raise WebError(404, str(exc)) from None
+        except auth.AccountError as exc:
+            raise WebError(422, str(exc)) from None
+        if r["after"]["disabled"]:
+            app.state.sessions.drop_user(user_id)
+        return done(request, "/admin/users", f"User {user_id}: {r['before']} → {r['after']}.")
+
+
+def _group_filter(group: str, g: str, version: str) -> dict:
+    params = {"detector": version, "order": "newest"}
+    if group == "channel":
+        params["channel"] = g
+    elif group == "kind":
+        params["kind"] = g
+    elif group == "source":
+        params["source"] = g.rsplit("#", 1)[-1]
+    return params
+
+
+def _timeline(src, rows) -> str:
+    """An SVG strip: each transmission a bar at its place in the recording, linked."""
+    from html import escape
+    dur = src["duration_s"] or 1.0
+    w, h = 900, 36
+    parts = [f'<svg class="timeline" viewBox="0 0 {w} {h}" width="100%" role="img" '
+             f'aria-label="transmissions over the recording">',
+             f'<rect class="tl-bg" x="0" y="8" width="{w}" height="20"/>']
+    for r in rows:
+        if r["start_s"] is None:
+            continue
+        x = w * r["start_s"] / dur
+        bw = max(2.0, w * (r["end_s"] - r["start_s"]) / dur)
+        cls = "tl-tx tl-find" if r["codes"] else "tl-tx"
+        title = f"#{r['seq']} {r['start_s']:.1f}–{r['end_s']:.1f} s: {(r['text'] or '')[:80]}"
+        parts.append(f'<a href="/utterance/{r["id"]}"><rect class="{cls}" x="{x:.1f}" y="8" width="{bw:.1f}" '
+                     f'height="20"><title>{escape(title)}</title></rect></a>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,93 @@
+// overheard workbench: progressive enhancement only — every page works without this file.
+(function () {
+  "use strict";
+  function csrfToken() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  // HTMX: send the CSRF token as a header too; show refusals (4xx/5xx) instead of ignoring them.
+  document.addEventListener("htmx:configRequest", function (ev) {
+    var t = csrfToken();
+    if (t) ev.detail.headers["X-CSRF-Token"] = t;
+  });
+  document.addEventListener("htmx:responseError", function (ev) {
+    var area = document.getElementById("flash-area");
+    if (!area) return;
+    var msg = "Request failed (" + ev.detail.xhr.status + ").";
+    try {
+      var doc = new DOMParser().parseFromString(ev.detail.xhr.responseText, "text/html");
+      var el = doc.querySelector(".error-message");
+      if (el) msg = el.textContent + " (" + ev.detail.xhr.status + ")";
+    } catch (e) { /* keep the generic message */ }
+    area.innerHTML = "";
+    var p = document.createElement("p");
+    p.className = "flash flash-error";
+    p.textContent = msg;
+    area.appendChild(p);
+  });
+
+  // Span selection in the transcript → the "add a finding" form.
+  function offsetIn(container, node, offset) {
+    var r = document.createRange();
+    r.selectNodeContents(container);
+    r.setEnd(node, offset);
+    return r.toString().length;
+  }
+  function onSelect() {
+    var box = document.getElementById("transcript-text");
+    var sel = window.getSelection();
+    if (!box || !sel || sel.rangeCount === 0 || sel.isCollapsed) return;
+    var range = sel.getRangeAt(0);
+    if (!box.contains(range.startContainer) || !box.contains(range.endContainer)) return;
+    var start = offsetIn(box, range.startContainer, range.startOffset);
+    var end = offsetIn(box, range.endContainer, range.endOffset);
+    var text = box.textContent.slice(start, end);
+    // trim whitespace at the edges of the selection
+    while (start < end && /\s/.test(box.textContent[start])) start++;
+    while (end > start && /\s/.test(box.textContent[end - 1])) end--;
+    if (end <= start) return;
+    text = box.textContent.slice(start, end);
+    var s = document.getElementById("span_start"), e = document.getElementById("span_end"),
+        ev = document.getElementById("evidence");
+    if (!s || !e || !ev) return;
+    s.value = start; e.value = end; ev.value = text;
+  }
+  document.addEventListener("mouseup", onSelect);
+  document.addEventListener("keyup", function (ev) { if (ev.shiftKey) onSelect(); });
+  document.addEventListener("input", function (ev) {
+    if (ev.target && ev.target.id === "evidence") {   // typed by hand: let the server find it
+      var s = document.getElementById("span_start"), e = document.getElementById("span_end");
+      if (s) s.value = ""; if (e) e.value = "";
+    }
+  });
+
+  // Waveform player (wavesurfer.js over the page's own <audio> element).
+  function initPlayer() {
+    var box = document.getElementById("player");
+    var audio = document.getElementById("audio");
+    if (!box || !audio) return;
+    var head = document.getElementById("playhead");
+    audio.addEventListener("timeupdate", function () {
+      if (head) head.textContent = audio.currentTime.toFixed(2);
+    });
+    if (!window.WaveSurfer) return;
+    var ws = window.WaveSurfer.create({
+      container: "#waveform", media: audio, height: 72, waveColor: "#8aa4c8",
+      progressColor: "#1d3f72", cursorColor: "#c0392b", normalize: true,
+    });
+    window.overheardPlayer = ws;
+    var btn = document.getElementById("play");
+    if (btn) {
+      btn.hidden = false;
+      btn.addEventListener("click", function () { ws.playPause(); });
+      ws.on("play", function () { btn.textContent = "Pause"; });
+      ws.on("pause", function () { btn.textContent = "Play"; });
+      ws.on("finish", function () { btn.textContent = "Play"; });
+    }
+    ws.on("ready", function () { box.classList.add("ready"); });
+    ws.on("error", function (e) { box.classList.add("ws-error"); box.setAttribute("data-error", String(e)); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initPlayer);
+  else initPlayer();
+})();
