@@ -84,3 +84,30 @@ def test_cli_search_json(cli):
     assert len(hits) == 1
     assert {"utterance_id", "source_sha256", "text", "snippet"} <= hits[0].keys()
     assert "I'm scared" in hits[0]["text"] and len(hits[0]["source_sha256"]) == 64
+
+
+def test_finding_filters_combine_on_one_finding(loaded):
+    from overheard.analyse import load_detector
+    from overheard.analyse.apply import analyze_store
+    analyze_store(loaded, load_detector())
+    fear = search(loaded.conn, "страшно", Filters(code="fear"))
+    assert fear and all("страшно" in h.text for h in fear)
+    fid = loaded.conn.execute(
+        "SELECT f.id FROM findings f JOIN utterances u ON u.id = f.utterance_id"
+        " WHERE f.code = 'fear' AND u.text LIKE 'Мама%'").fetchone()[0]
+    with loaded.transaction() as conn:
+        conn.execute("INSERT INTO reviews(finding_id, decision, actor, at) VALUES (?, 'rejected', 't', 'now')", (fid,))
+    rejected = search(loaded.conn, "страшно", Filters(code="fear", status="rejected"))
+    assert [h.text[:4] for h in rejected] == ["Мама"]
+    machine = search(loaded.conn, "страшно", Filters(code="fear", status="machine"))
+    assert "Мама" not in [h.text[:4] for h in machine] and machine
+    assert search(loaded.conn, "страшно", Filters(code="fear", stance="narration")) == []
+
+
+def test_browse_without_query_and_keyset_paging(loaded):
+    from overheard.index.search import search_ids
+    first = search_ids(loaded.conn, None, Filters(kind="message"), order="newest", limit=3)
+    rest = search_ids(loaded.conn, None, Filters(kind="message"), order="newest", limit=50, before_id=first[-1])
+    assert first == sorted(first, reverse=True) and not set(first) & set(rest)
+    total = loaded.conn.execute("SELECT count(*) FROM utterances WHERE kind = 'message'").fetchone()[0]
+    assert len(first) + len(rest) == total

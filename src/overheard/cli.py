@@ -141,6 +141,9 @@ def search(
     since: Optional[str] = typer.Option(None, help="Only utterances at or after this time (ISO 8601)."),
     until: Optional[str] = typer.Option(None, help="Only utterances at or before this time (ISO 8601)."),
     code: Optional[str] = typer.Option(None, help="Only utterances with a finding of this indicator code."),
+    stance: Optional[str] = typer.Option(None, help="…whose finding has this stance (self|reported|narration)."),
+    status: Optional[str] = typer.Option(None, help="…whose finding has this review status (confirmed|rejected|machine)."),
+    channel: Optional[str] = typer.Option(None, help="Only this channel."),
     limit: int = typer.Option(20, help="Maximum hits."),
     offset: int = typer.Option(0, help="Skip this many hits (paging)."),
     order: str = typer.Option("rank", help="rank (relevance among the newest 2,000 matches) | newest | time (capture time)."),
@@ -154,7 +157,7 @@ def search(
 
     store = open_store()
     try:
-        filters = Filters(kind=kind, lang=lang, code=code,
+        filters = Filters(kind=kind, lang=lang, code=code, stance=stance, status=status, channel=channel,
                           since=parse_time(since, what="--since") if since else None,
                           until=_until(until) if until else None)
         if source:

@@ -25,13 +25,55 @@ class SearchError(ValueError):
 
 @dataclass
 class Filters:
+    """What a search may be narrowed to. Finding filters (code, stance, status, detector)
+    combine on the same finding: "a confirmed fear finding", not "some fear, some confirmed"."""
     kind: str | None = None
-    source: str | None = None       # resolved to source_id by the caller
     source_id: int | None = None
     lang: str | None = None
     since: str | None = None
     until: str | None = None
-    code: str | None = None         # has a finding with this indicator code
+    channel: str | None = None
+    frequency_hz: float | None = None   # matches sources within ±500 Hz
+    code: str | None = None             # has a finding with this indicator code…
+    stance: str | None = None           # …and this stance
+    status: str | None = None           # …and this review status (confirmed|rejected|machine)
+    detector: str | None = None         # …by this detector version
+    include_boilerplate: bool = False
+
+
+def filter_sql(conn: sqlite3.Connection, f: Filters) -> tuple[list[str], list]:
+    """WHERE clauses over ``u`` (utterances) and ``s`` (sources) for these filters."""
+    where, params = [], []
+    if not f.include_boilerplate:
+        where.append("u.is_boilerplate = 0")
+    if f.kind:
+        where.append("u.kind = ?"); params.append(f.kind)
+    if f.lang:
+        where.append("u.lang = ?"); params.append(f.lang)
+    if f.channel:
+        where.append("coalesce(u.channel, s.channel, '(no channel)') = ?"); params.append(f.channel)
+    if f.frequency_hz is not None:
+        where.append("s.frequency_hz BETWEEN ? AND ?"); params += [f.frequency_hz - 500, f.frequency_hz + 500]
+    if f.source_id is not None:
+        # a source's utterances are inserted together, so their ids form one range
+        # that FTS5 can seek to instead of filtering every match
+        lo, hi = conn.execute("SELECT min(id), max(id) FROM utterances WHERE source_id = ?",
+                              (f.source_id,)).fetchone()
+        where.append("u.id BETWEEN ? AND ?"); params += [lo or 0, hi or -1]
+        where.append("u.source_id = ?"); params.append(f.source_id)
+    if f.since:
+        where.append("u.captured_at >= ?"); params.append(f.since)
+    if f.until:
+        where.append("u.captured_at <= ?"); params.append(f.until)
+    if f.code or f.stance or f.status or f.detector:
+        cond = ["x.utterance_id = u.id"]
+        for column, value in (("x.code", f.code), ("x.stance", f.stance), ("x.detector_version", f.detector)):
+            if value:
+                cond.append(f"{column} = ?"); params.append(value)
+        if f.status:
+            cond.append("x.id IN (SELECT finding_id FROM finding_status WHERE status = ?)"); params.append(f.status)
+        where.append(f"EXISTS (SELECT 1 FROM findings x WHERE {' AND '.join(cond)})")
+    return where, params
 
 
 @dataclass
@@ -127,65 +169,64 @@ def make_snippet(text: str, spans: list[tuple[int, int]], *, width: int = 160,
 
 
 RANK_WINDOW = 2000
+ORDERS = ("rank", "newest", "time")
+
+
+def search_ids(conn: sqlite3.Connection, parsed: ParsedQuery | None, filters: Filters, *,
+               order: str = "rank", limit: int = 20, offset: int = 0,
+               before_id: int | None = None) -> list[int]:
+    """Utterance ids, best first. Without a query: every utterance the filters allow, newest
+    first. ``order``: ``rank`` — bm25 relevance among the newest ``RANK_WINDOW`` matches
+    (ranking every match of a word said in a third of a million transmissions costs
+    seconds, and the newest material is what an analyst reviews first); ``newest`` — most
+    recently ingested first, with keyset paging by ``before_id``; ``time`` — by capture
+    time, newest first (sorts every match)."""
+    if order not in ORDERS:
+        raise SearchError(f"unknown order {order!r} (rank, newest or time)")
+    where, params = filter_sql(conn, filters)
+    if parsed is None:
+        if before_id is not None:
+            where.append("u.id < ?"); params.append(before_id)
+        key = "u.captured_at DESC, u.id DESC" if order == "time" else "u.id DESC"
+        sql = (f"SELECT u.id FROM utterances u JOIN sources s ON s.id = u.source_id"
+               f" WHERE {' AND '.join(where) or '1'} ORDER BY {key} LIMIT ? OFFSET ?")
+        return [r[0] for r in conn.execute(sql, (*params, limit, offset))]
+    where.insert(0, "utterances_fts MATCH ?"); params.insert(0, parsed.match)
+    if before_id is not None and order == "newest":
+        where.append("f.rowid < ?"); params.append(before_id)
+    inner_order, window, outer_order = {
+        "rank": ("f.rowid DESC", RANK_WINDOW, "c.score, c.id DESC"),
+        "newest": ("f.rowid DESC", limit + offset, "c.id DESC"),
+        "time": ("u.captured_at DESC, f.rowid DESC", limit + offset, "c.at DESC, c.id DESC"),
+    }[order]
+    sql = (f"SELECT c.id FROM (SELECT f.rowid AS id, {RANK} AS score, u.captured_at AS at"
+           " FROM utterances_fts f JOIN utterances u ON u.id = f.rowid JOIN sources s ON s.id = u.source_id"
+           f" WHERE {' AND '.join(where)} ORDER BY {inner_order} LIMIT {int(window)})"
+           f" c ORDER BY {outer_order} LIMIT ? OFFSET ?")
+    try:
+        return [r[0] for r in conn.execute(sql, (*params, limit, offset))]
+    except sqlite3.OperationalError as exc:
+        raise SearchError(f"query: {exc}") from None
 
 
 def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *,
            limit: int = 20, offset: int = 0, order: str = "rank",
            include_boilerplate: bool = False) -> list[Hit]:
-    """Search utterances; returns at most ``limit`` hits.
-
-    ``order``: ``rank`` — bm25 relevance among the newest ``RANK_WINDOW`` matches (ranking
-    every match of a word said in a third of a million transmissions costs seconds, and
-    the newest material is what an analyst reviews first); ``newest`` — most recently
-    ingested first; ``time`` — by capture time, newest first (sorts every match).
-    """
+    """Search utterances; returns at most ``limit`` hits (see ``search_ids`` for ``order``)."""
     filters = filters or Filters()
+    if include_boilerplate:
+        filters.include_boilerplate = True
     parsed = parse_query(query, filters.lang)
-    where = ["utterances_fts MATCH ?"]
-    params: list = [parsed.match]
-    if not include_boilerplate:
-        where.append("u.is_boilerplate = 0")
-    if filters.kind:
-        where.append("u.kind = ?"); params.append(filters.kind)
-    if filters.source_id is not None:
-        # a source's utterances are inserted together, so their ids form one range
-        # that FTS5 can seek to instead of filtering every match
-        lo, hi = conn.execute("SELECT min(id), max(id) FROM utterances WHERE source_id = ?",
-                              (filters.source_id,)).fetchone()
-        where.append("f.rowid BETWEEN ? AND ?"); params += [lo or 0, hi or -1]
-        where.append("u.source_id = ?"); params.append(filters.source_id)
-    if filters.lang:
-        where.append("u.lang = ?"); params.append(filters.lang)
-    if filters.since:
-        where.append("u.captured_at >= ?"); params.append(filters.since)
-    if filters.until:
-        where.append("u.captured_at <= ?"); params.append(filters.until)
-    if filters.code:
-        where.append("EXISTS (SELECT 1 FROM findings x WHERE x.utterance_id = u.id AND x.code = ?)")
-        params.append(filters.code)
-    if order == "rank":
-        inner_order, window, outer_order = "f.rowid DESC", RANK_WINDOW, "c.score, c.id DESC"
-    elif order == "newest":
-        inner_order, window, outer_order = "f.rowid DESC", limit + offset, "c.id DESC"
-    elif order == "time":
-        inner_order, window, outer_order = "u.captured_at DESC, f.rowid DESC", limit + offset, "c.at DESC, c.id DESC"
-    else:
-        raise SearchError(f"unknown order {order!r} (rank, newest or time)")
-    sql = (
+    ids = search_ids(conn, parsed, filters, order=order, limit=limit, offset=offset)
+    if not ids:
+        return []
+    rows = {r[0]: r for r in conn.execute(
         "SELECT u.id, u.source_id, s.sha256, s.original_name, u.kind, u.lang, u.seq,"
-        " u.captured_at, u.start_s, u.end_s, u.text FROM ("
-        f"  SELECT f.rowid AS id, {RANK} AS score, u.captured_at AS at"
-        "   FROM utterances_fts f JOIN utterances u ON u.id = f.rowid"
-        f"  WHERE {' AND '.join(where)} ORDER BY {inner_order} LIMIT {int(window)}"
-        ") c JOIN utterances u ON u.id = c.id JOIN sources s ON s.id = u.source_id"
-        f" ORDER BY {outer_order} LIMIT ? OFFSET ?"
-    )
-    try:
-        rows = conn.execute(sql, (*params, limit, offset)).fetchall()
-    except sqlite3.OperationalError as exc:
-        raise SearchError(f"query {query!r}: {exc}") from None
+        " u.captured_at, u.start_s, u.end_s, u.text FROM utterances u JOIN sources s ON s.id = u.source_id"
+        f" WHERE u.id IN ({','.join('?' * len(ids))})", ids)}
     hits = []
-    for row in rows:
+    for uid in ids:
+        row = rows[uid]
         spans = highlight_spans(row[10], row[5], parsed)
         hits.append(Hit(*tuple(row), snippet=make_snippet(row[10], spans), highlights=spans))
     return hits

@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..index.search import RANK, RANK_WINDOW, SearchError, highlight_spans, make_snippet, parse_query
+from ..index.search import (RANK_WINDOW, Filters, SearchError, highlight_spans, make_snippet, parse_query,
+                            search_ids)
 
 KINDS = ("radio", "call", "interview", "message", "article")
 REVIEW_STATUSES = ("machine", "confirmed", "rejected")
@@ -118,46 +119,16 @@ def normalise_time(value: str, field_name: str, *, end: bool = False) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _where(p: SearchParams, conn: sqlite3.Connection) -> tuple[list[str], list]:
-    where, params = ["u.is_boilerplate = 0"], []
-    if p.kind:
-        where.append("u.kind = ?"); params.append(p.kind)
-    if p.lang:
-        where.append("u.lang = ?"); params.append(p.lang)
-    if p.channel:
-        where.append("coalesce(u.channel, s.channel, '(none)') = ?"); params.append(p.channel)
-    if p.freq_mhz is not None:
-        hz = p.freq_mhz * 1e6
-        where.append("s.frequency_hz BETWEEN ? AND ?"); params += [hz - 500, hz + 500]
-    if p.source_id is not None:
-        lo, hi = conn.execute("SELECT min(id), max(id) FROM utterances WHERE source_id = ?",
-                              (p.source_id,)).fetchone()
-        where.append("u.id BETWEEN ? AND ?"); params += [lo or 0, hi or -1]
-        where.append("u.source_id = ?"); params.append(p.source_id)
-    if p.since:
-        where.append("u.captured_at >= ?"); params.append(p.since)
-    if p.until:
-        where.append("u.captured_at <= ?"); params.append(p.until)
-    if p.code or p.stance or p.status or p.detector:
-        cond = ["x.utterance_id = u.id"]
-        if p.code:
-            cond.append("x.code = ?"); params.append(p.code)
-        if p.stance:
-            cond.append("x.stance = ?"); params.append(p.stance)
-        if p.detector:
-            cond.append("x.detector_version = ?"); params.append(p.detector)
-        if p.status:
-            cond.append("coalesce((SELECT r.decision FROM reviews r WHERE r.finding_id = x.id"
-                        " ORDER BY r.id DESC LIMIT 1), CASE WHEN x.method LIKE 'analyst:%'"
-                        " THEN 'confirmed' ELSE 'machine' END) = ?")
-            params.append(p.status)
-        where.append(f"EXISTS (SELECT 1 FROM findings x WHERE {' AND '.join(cond)})")
-    return where, params
+def _filters(p: SearchParams) -> Filters:
+    return Filters(kind=p.kind or None, lang=p.lang or None, channel=p.channel or None,
+                   frequency_hz=p.freq_mhz * 1e6 if p.freq_mhz is not None else None,
+                   source_id=p.source_id, since=p.since or None, until=p.until or None,
+                   code=p.code or None, stance=p.stance or None, status=p.status or None,
+                   detector=p.detector or None)
 
 
 def run_search(conn: sqlite3.Connection, p: SearchParams, *, detector_version: str | None) -> SearchResult:
     t0 = time.perf_counter()
-    where, params = _where(p, conn)
     size = p.size
     parsed = None
     if p.q.strip():
@@ -165,35 +136,18 @@ def run_search(conn: sqlite3.Connection, p: SearchParams, *, detector_version: s
             parsed = parse_query(p.q, p.lang or None)
         except SearchError as exc:
             raise BadQuery(str(exc)) from None
-        where.insert(0, "utterances_fts MATCH ?"); params.insert(0, parsed.match)
-        if p.order == "rank":
-            inner = (f"SELECT f.rowid AS id, {RANK} AS score FROM utterances_fts f"
-                     " JOIN utterances u ON u.id = f.rowid JOIN sources s ON s.id = u.source_id"
-                     f" WHERE {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}")
-            sql = f"SELECT c.id FROM ({inner}) c ORDER BY c.score, c.id DESC LIMIT ? OFFSET ?"
-            params += [size + 1, p.offset]
-        else:
-            if p.after is not None:
-                where.append("f.rowid < ?"); params.append(p.after)
-            sql = ("SELECT f.rowid AS id FROM utterances_fts f JOIN utterances u ON u.id = f.rowid"
-                   " JOIN sources s ON s.id = u.source_id"
-                   f" WHERE {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT ?")
-            params.append(size + 1)
-    else:
-        if p.after is not None:
-            where.append("u.id < ?"); params.append(p.after)
-        sql = ("SELECT u.id FROM utterances u JOIN sources s ON s.id = u.source_id"
-               f" WHERE {' AND '.join(where)} ORDER BY u.id DESC LIMIT ?")
-        params.append(size + 1)
+    order = p.order if parsed is not None else "newest"
     try:
-        ids = [r[0] for r in conn.execute(sql, params)]
-    except sqlite3.OperationalError as exc:
+        ids = search_ids(conn, parsed, _filters(p), order=order, limit=size + 1,
+                         offset=p.offset if order == "rank" else 0,
+                         before_id=p.after if order != "rank" else None)
+    except SearchError as exc:
         raise BadQuery(f"query {p.q!r}: {exc}") from None
     more = len(ids) > size
     ids = ids[:size]
     hits = _load_hits(conn, ids, parsed, detector_version)
     result = SearchResult(hits, more)
-    if parsed is not None and p.order == "rank":
+    if order == "rank":
         if more and p.offset + size < RANK_WINDOW:
             result.next_offset = p.offset + size
         elif p.offset + len(ids) >= RANK_WINDOW:      # the last page of a full window: more may lie beyond
