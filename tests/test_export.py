@@ -33,4 +33,4 @@ def test_export_csv_to_file(cli, tmp_path):
 def test_export_rejects_unknown_format(cli):
     cli("ingest", EXAMPLES / "messages.jsonl")
     r = cli("export", "--format", "xml")
-    assert r.exit_code == 2 and "expected jsonl, csv, vtt, srt or package" in r.output
+    assert r.exit_code == 2 and "expected jsonl, csv, vtt, srt, package or sigmf" in r.output

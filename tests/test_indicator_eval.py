@@ -155,13 +155,15 @@ def test_written_sets_frozen(path):
 
 
 def test_written_held_out_floor(det):
-    """Regression floor on the held-out half B (measured 2026-11: micro F1 0.635,
-    P 0.943 / R 0.478; self_harm and civilian_harm precision 1.000 on 3 predictions each).
-    The floor sits a few points under; a failure means a lexicon change lost generality."""
+    """Regression floor on the held-out half B (measured 2026-11 after the round-2
+    broadening: micro F1 0.820, P 0.943 / R 0.725; self_harm precision 1.000 on 4
+    predictions, civilian_harm 1.000 on 5; round 1 was F1 0.635). The floor sits a few
+    points under; a failure means a lexicon change lost generality."""
     r = evaluate(det, WRITTEN_B)
     assert r["n"] == 120
-    assert r["micro"]["f1"] >= 0.60, r["micro"]
-    assert r["micro"]["precision"] >= 0.88, r["micro"]
+    assert r["micro"]["f1"] >= 0.78, r["micro"]
+    assert r["micro"]["recall"] >= 0.68, r["micro"]
+    assert r["micro"]["precision"] >= 0.90, r["micro"]
     for code in ("self_harm", "civilian_harm"):
         pc = r["per_code"][code]
         assert pc["predicted"] >= 1, (code, pc)

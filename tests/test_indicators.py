@@ -205,6 +205,52 @@ def test_multilabel(det):
     assert codes(det.analyze(t, "ru")) == {"unwilling", "distress"}
 
 
+# ---------------------------------------------------------------- round-2 broadening
+# Word families, slang and euphemisms added for recall on new wording (docs/indicators.md,
+# "Broadening for recall (round 2)"); written for this test, not taken from any test set.
+BROAD = [
+    ("ru", "Сегодня опять двоих задвухсотило на опорнике.", {"casualties"}),
+    ("ru", "Мы за неделю потеряли половину взвода.", {"casualties"}),
+    ("ru", "Командира роты убило миной.", {"casualties"}),
+    ("ru", "Пацаны гибнут каждый день.", {"casualties"}),
+    ("ru", "Сил никаких уже нет, мам.", {"distress"}),
+    ("ru", "Пацаны вымотаны до предела, спят стоя.", {"distress"}),
+    ("ru", "Меня до сих пор трясёт после обстрела.", {"fear"}),
+    ("ru", "Он зассал идти вперёд.", {"fear"}),
+    ("ru", "Вешаться хочется от такой жизни.", {"self_harm"}),
+    ("ru", "Пацан в ногу себе выстрелил, чтобы уехать.", {"self_harm"}),
+    ("ru", "Нас кинули с выплатами, обещали двести тысяч.", {"deceived"}),
+    ("ru", "Пятисотых у нас полроты.", {"unwilling"}),
+    ("ru", "Нам пригрозили тюрьмой, если не пойдём.", {"coercion"}),
+    ("ru", "Под стволом погнали на штурм.", {"coercion"}),
+    ("ru", "Арта своя накрыла наш окоп.", {"infighting"}),
+    ("ru", "Пленных расстреливают прямо на месте.", {"civilian_harm"}),
+    ("ru", "Деда на улице застрелили просто так.", {"civilian_harm"}),
+    ("ru", "Жрать нечего, сухпай кончился.", {"neglect"}),
+    ("uk", "Ми втратили половину роти.", {"casualties"}),
+    ("uk", "Погрожують в'язницею, якщо не підемо.", {"coercion"}),
+    ("uk", "Наша ж арта по нас відпрацювала.", {"infighting"}),
+    ("uk", "Хлопці вирішили здатися в полон.", {"unwilling"}),
+    ("en", "I can't do this anymore.", {"distress"}),
+    ("en", "I want to end my life.", {"self_harm"}),
+    # hard negatives for the broadened rules
+    ("ru", "Мне плохо без тебя, скучаю.", set()),
+    ("ru", "Лучше б меня убило сразу.", {"self_harm"}),
+    ("ru", "Ему грозит до пяти лет тюрьмы.", set()),
+    ("ru", "Около пятисот метров до посадки.", set()),
+    ("ru", "Работаем на пределе дальности.", set()),
+    ("ru", "Отказников закрывают в подвал и бьют.", {"coercion"}),
+    ("uk", "Мені здається, що завтра буде дощ.", set()),
+    ("uk", "Ми не здамося.", {"resolve"}),
+    ("en", "We killed dozens of Ukrainian soldiers.", set()),
+]
+
+
+@pytest.mark.parametrize("lang,text,gold", BROAD, ids=[t[:40] for _, t, _ in BROAD])
+def test_broadened_vocabulary(det, lang, text, gold):
+    assert codes(det.analyze(text, lang)) == gold
+
+
 # ---------------------------------------------------------------- rule language
 def test_lexicon_parse_errors():
     with pytest.raises(LexiconError):

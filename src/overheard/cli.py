@@ -74,6 +74,11 @@ def ingest(
     frequency: Optional[float] = typer.Option(None, help="Radio frequency in Hz."),
     channel: Optional[str] = typer.Option(None, help="Channel name for everything in these files."),
     receiver: Optional[str] = typer.Option(None, help="Receiver that made the recording."),
+    sample_rate: Optional[float] = typer.Option(None, "--sample-rate", help="Raw IQ captures: samples per second (the file cannot say)."),
+    iq: bool = typer.Option(False, "--iq", help="Treat .wav files as 2-channel I/Q baseband captures."),
+    channel_step: Optional[str] = typer.Option(None, "--channel-step", help="Captures: channel raster, 12.5k or 25k."),
+    channels: Optional[str] = typer.Option(None, "--channels", help="Captures: explicit channel frequencies, comma-separated (Hz, or with k/M)."),
+    demod: Optional[str] = typer.Option(None, "--demod", help="Captures: nfm (default) or am."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list skipped files and why."),
 ):
@@ -82,10 +87,14 @@ def ingest(
     from .ingest.readers.messages import Columns
 
     try:
+        if demod not in (None, "nfm", "am"):
+            raise ValueError(f"--demod {demod!r}: expected nfm or am")
         opts = IngestOptions(kind=kind, captured_at=captured_at, contributor=contributor, note=note,
                              lang=lang, format=fmt, delimiter=delimiter, frequency_hz=frequency,
-                             channel=channel, receiver=receiver,
-                             columns=Columns(text_col, time_col, sender_col, channel_col))
+                             channel=channel, receiver=receiver, sample_rate=sample_rate, iq_wav=iq,
+                             channel_step=_hz(channel_step, "--channel-step") if channel_step else None,
+                             channels=[_hz(c, "--channels") for c in channels.split(",")] if channels else None,
+                             demod=demod, columns=Columns(text_col, time_col, sender_col, channel_col))
     except ValueError as exc:
         raise fail(str(exc), 2)
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
@@ -129,6 +138,16 @@ def ingest(
     store.close()
     if counts["failed"]:
         raise typer.Exit(1)
+
+
+def _hz(value: str, what: str) -> float:
+    """'12.5k', '25k', '148.5M', '148500000' → Hz."""
+    text = value.strip().lower().removesuffix("hz")
+    scale = {"k": 1e3, "m": 1e6, "g": 1e9}.get(text[-1:], 1.0)
+    try:
+        return float(text[:-1] if scale != 1.0 else text) * scale
+    except ValueError:
+        raise ValueError(f"{what} {value!r}: not a frequency (e.g. 12.5k, 148.5M, 148500000)") from None
 
 
 # --------------------------------------------------------------------------- search
@@ -192,7 +211,7 @@ def _until(value: str) -> str:
 # --------------------------------------------------------------------------- export
 @app.command()
 def export(
-    fmt: str = typer.Option("jsonl", "--format", help="jsonl|csv|vtt|srt|package."),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl|csv|vtt|srt|package|sigmf."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: standard output; required for package)."),
     source: Optional[List[str]] = typer.Option(None, help="Only these sources (id, SHA-256 prefix or name); repeatable. vtt/srt need one."),
     rows: str = typer.Option("utterances", "--rows", help="jsonl/csv: utterances (with nested findings) or findings (one row each)."),
@@ -202,8 +221,8 @@ def export(
     """Export utterances or findings with provenance, subtitle tracks, or an evidence package."""
     from .export import iter_findings, iter_utterances, write_csv, write_findings_csv, write_jsonl
 
-    if fmt not in ("jsonl", "csv", "vtt", "srt", "package"):
-        raise fail(f"--format {fmt!r}: expected jsonl, csv, vtt, srt or package", 2)
+    if fmt not in ("jsonl", "csv", "vtt", "srt", "package", "sigmf"):
+        raise fail(f"--format {fmt!r}: expected jsonl, csv, vtt, srt, package or sigmf", 2)
     if rows not in ("utterances", "findings"):
         raise fail(f"--rows {rows!r}: expected utterances or findings", 2)
     store = open_store()
@@ -211,6 +230,17 @@ def export(
         sources = [store.resolve_source(x) for x in source or []]
     except StoreError as exc:
         raise fail(str(exc), 2)
+    if fmt == "sigmf":
+        from .sdr.capture import CaptureError
+        from .sigmf_export import export_sigmf
+        if len(sources) != 1 or out is None:
+            raise fail("--format sigmf needs one --source (an SDR capture) and --out FILE.sigmf-meta", 2)
+        try:
+            n = export_sigmf(store, sources[0], out)
+        except (CaptureError, ValueError) as exc:
+            raise fail(str(exc))
+        console.print(f"sigmf: {out.resolve()} ({n} annotations)")
+        return
     if fmt == "package":
         from .package import PackageError, build_package
         if out is None:

@@ -79,6 +79,8 @@ def build_package(store: Store, out: Path, *, source_ids: list[int] | None = Non
             if not blob.exists():
                 raise PackageError(f"source {src['id']} ({src['original_name']}): evidence file missing; run overheard verify")
             add_file(f"originals/{src['sha256']}", blob, "original", src["sha256"])
+            for extra in store.conn.execute("SELECT sha256 FROM source_files WHERE source_id = ?", (src["id"],)):
+                add_file(f"originals/{extra[0]}", store.evidence.path_for(extra[0]), "original", extra[0])
             rows = list(iter_utterances(store, source_id=src["id"]))
             utterance_ids.update(r["utterance_id"] for r in rows)
             add(f"transcripts/{src['sha256']}.jsonl",

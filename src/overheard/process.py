@@ -59,6 +59,7 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
     decoded block; ``on_source(row)`` when a source starts."""
     from .audio.decode import AudioDecodeError
     from .audio.model import load_model
+    from .sdr.capture import CaptureError
     from .audio.pipeline import PIPELINE_VERSION, process_audio
 
     report = ProcessReport()
@@ -86,20 +87,25 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
         seq = store.conn.execute("SELECT coalesce(max(seq), 0) FROM utterances WHERE source_id = ?",
                                  (src["id"],)).fetchone()[0]
         n = 0
+        progress = (lambda d, t, sid=src["id"]: on_progress(sid, d, t)) if on_progress else None
+        if src["reader"] == "sdr-capture":
+            stream, resume = _capture_transmissions(store, src, lm, src_lang, gloss, progress), 0.0
+        else:
+            stream = ((tx, {}) for tx in process_audio(
+                store.evidence.path_for(src["sha256"]), mode=mode, lang=src_lang, model=lm, gloss=gloss,
+                skip_until_s=resume, progress=progress))
         try:
-            for tx in process_audio(store.evidence.path_for(src["sha256"]), mode=mode, lang=src_lang,
-                                    model=lm, gloss=gloss, skip_until_s=resume,
-                                    progress=(lambda d, t, sid=src["id"]: on_progress(sid, d, t))
-                                    if on_progress else None):
+            for tx, extra in stream:
                 seq += 1
                 n += 1
-                _store_transmission(store, src, tx, seq, run_id)
+                _store_transmission(store, src, tx, seq, run_id, **extra)
                 report.transmissions += 1
                 report.hallucinations += int(tx.hallucination)
             status, error = "done", None
-        except AudioDecodeError as exc:
-            status, error = "failed", exc.problem
-            report.failed.append(f"{src['original_name']} (source {src['id']}): {exc.problem}")
+        except (AudioDecodeError, CaptureError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            status, error = "failed", problem
+            report.failed.append(f"{src['original_name']} (source {src['id']}): {problem}")
         report.audio_s += max(0.0, (src["duration_s"] or 0.0) - resume)
         with store.transaction():
             _update_relative_cues(store, src)
@@ -120,24 +126,28 @@ def _analyze(store: Store) -> dict:
     return asdict(analyze_store(store))
 
 
-def _store_transmission(store: Store, src, tx, seq: int, run_id: int) -> None:
+def _store_transmission(store: Store, src, tx, seq: int, run_id: int, *, channel: str | None = None,
+                        captured_at: str | None = None, meta: dict | None = None,
+                        clip_samples=None) -> None:
     from .index.terms import index_terms
     from .ingest.language import detect_language
 
     text = "" if tx.hallucination else (tx.text or "").strip()
     lang = tx.lang or (detect_language(text) if text else "und")
     lemmas, roots = index_terms(text, lang) if text else ("", "")
-    captured = _absolute(src["captured_at"], tx.start_s)
+    captured = captured_at or _absolute(src["captured_at"], tx.start_s)
     seg = asdict(tx.transmission)
     seg.pop("params", None)
-    meta = {"hallucination": tx.hallucination} if tx.hallucination else {}
+    meta = dict(meta or {})
+    if tx.hallucination:
+        meta["hallucination"] = True
     with store.transaction() as conn:
         uid = conn.execute(
             "INSERT INTO utterances(source_id, run_id, seq, kind, text, lang, start_s, end_s, captured_at,"
             " time_basis, channel, meta, search_lemmas, search_roots)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (src["id"], run_id, seq, src["kind"], text, lang, round(tx.start_s, 3), round(tx.end_s, 3),
-             captured, "captured" if captured else "offset", src["channel"],
+             captured, "captured" if captured else "offset", channel or src["channel"],
              json.dumps(meta), lemmas, roots)).lastrowid
         conn.execute("INSERT INTO utterances_fts(rowid, text, search_lemmas, search_roots) VALUES (?,?,?,?)",
                      (uid, text, lemmas, roots))
@@ -160,7 +170,9 @@ def _store_transmission(store: Store, src, tx, seq: int, run_id: int) -> None:
                 " syllables_per_s, cues, run_id) VALUES (?,?,?,?,?,?,?,?)",
                 (uid, c.f0_median_hz, c.f0_iqr_semitones, c.loudness_dbfs, c.voiced_fraction,
                  c.syllables_per_s, json.dumps(c.to_dict()), run_id))
-        conn.execute("UPDATE processing SET done_until_s = ?, transmissions = transmissions + 1,"
+        if clip_samples is not None:
+            _store_demodulated_clip(store, conn, src, uid, tx, clip_samples, run_id)
+        conn.execute("UPDATE processing SET done_until_s = max(done_until_s, ?), transmissions = transmissions + 1,"
                      " updated_at = ? WHERE source_id = ?", (tx.end_s, utc_now(), src["id"]))
 
 
@@ -181,3 +193,66 @@ def _update_relative_cues(store: Store, src) -> None:
     store.conn.executemany("UPDATE voice_cues SET relative = ? WHERE utterance_id = ?",
                            [(json.dumps({"baseline_n": base.n, **relative_to_baseline(c, base)}), uid)
                             for uid, c in rows])
+
+
+def _capture_transmissions(store: Store, src, lm, lang, gloss: bool, progress):
+    """Channelise + demodulate an SDR capture and transcribe each transmission; yields
+    (ProcessedTransmission, store options). Transmissions already stored (same channel and
+    first sample) are skipped, which makes a killed run resumable."""
+    from .audio import cues as _cues
+    from .audio.pipeline import GLOSS_LABEL, ProcessedTransmission
+    from .audio.transcribe import TranscribeOptions, Word, transcribe_items
+    from .ingest.capture import materialised
+    from .sdr import iter_capture_transmissions
+
+    meta = json.loads(src["meta"])
+    done = set()
+    for (m,) in store.conn.execute("SELECT meta FROM utterances WHERE source_id = ?", (src["id"],)):
+        m = json.loads(m)
+        done.add((m.get("channel_hz"), m.get("sample_start")))
+    with materialised(store, src) as path:
+        held = {}
+
+        def items():
+            for tx in iter_capture_transmissions(
+                    path, channel_step=meta.get("channel_step"), channels=meta.get("channels"),
+                    demod=meta.get("demod"), sample_rate=src["sample_rate"], center_freq=src["frequency_hz"],
+                    start_time=src["captured_at"], progress=progress):
+                key = (tx.channel_hz, tx.sample_start)
+                if key not in done:
+                    held[key] = tx
+                    yield key, tx.samples
+
+        for key, tr in transcribe_items(items(), model=lm, options=TranscribeOptions(lang=lang, task_gloss=gloss)):
+            tx = held.pop(key)
+            words = [Word(round(tx.start_s + w.start_s, 3), round(tx.start_s + w.end_s, 3), w.word, w.probability)
+                     for w in tr.words]
+            cues = _cues.measure(tx.samples, text=tr.text or None, words=tr.words if tr.text else None)
+            ptx = ProcessedTransmission(
+                index=tx.index, start_s=tx.start_s, end_s=tx.end_s, text=tr.text, raw_text=tr.raw_text,
+                lang=tr.lang, lang_prob=tr.lang_prob, words=words, avg_logprob=tr.avg_logprob,
+                no_speech_prob=tr.no_speech_prob, mean_word_logprob=tr.mean_word_logprob,
+                hallucination=tr.hallucination, hallucination_reason=tr.hallucination_reason,
+                gloss_en=tr.gloss_en, gloss_label=GLOSS_LABEL if tr.gloss_en is not None else None,
+                cues=cues, transmission=tx.transmission, options={})
+            utc = tx.utc_start.isoformat(timespec="milliseconds").replace("+00:00", "Z") if tx.utc_start else None
+            yield ptx, {
+                "channel": f"{tx.channel_hz / 1e6:.4f} MHz", "captured_at": utc, "clip_samples": tx.samples,
+                "meta": {"channel_hz": tx.channel_hz, "sample_start": tx.sample_start,
+                         "sample_count": tx.sample_count, "carrier_sample_start": tx.carrier_sample_start,
+                         "carrier_sample_count": tx.carrier_sample_count, "freq_lower_edge": tx.freq_lower_edge,
+                         "freq_upper_edge": tx.freq_upper_edge, "rf_snr_db": tx.rf_snr_db}}
+
+
+def _store_demodulated_clip(store: Store, conn, src, uid: int, tx, samples, run_id: int) -> None:
+    """The demodulated audio of an SDR transmission is derived data: kept as its clip."""
+    from pathlib import Path
+    from .audio.clips import write_audio
+    from .store import sha256_file
+
+    rel = Path("clips") / src["sha256"][:2] / f"{src['sha256']}_{uid}_0.ogg"
+    path = store.derived_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_audio(path, samples)
+    conn.execute("INSERT OR REPLACE INTO clips(utterance_id, path, sha256, start_s, end_s, pad_s, run_id)"
+                 " VALUES (?,?,?,?,?,0,?)", (uid, str(rel), sha256_file(path), tx.start_s, tx.end_s, run_id))

@@ -228,7 +228,7 @@ class Detector:
                     continue
                 if rule.nopunct and self._punct_inside(text, toks, m):
                     continue
-                if rule.unless is not None and self._in_sent(toks, sent, rule.unless, range(m[0], m[-1] + 1)):
+                if rule.unless is not None and self._in_sent(toks, sent, rule.unless, self._covered(m)):
                     continue
                 if rule.ctx is not None and not self._in_sent(toks, sent, rule.ctx, ()):
                     continue

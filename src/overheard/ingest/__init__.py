@@ -16,7 +16,8 @@ from typing import Callable, Iterable, Iterator
 
 from ..index.terms import index_terms
 from ..store import Store
-from . import audio
+from ..store.db import DB_NAME
+from . import audio, capture
 from .language import detect_language
 from .readers import KINDS, IngestError, ParsedSource, decode_utf8, parse_time
 from .readers import messages, news, plaintext, transcript
@@ -39,6 +40,11 @@ class IngestOptions:
     frequency_hz: float | None = None
     channel: str | None = None
     receiver: str | None = None
+    sample_rate: float | None = None        # raw captures: what the file cannot say
+    iq_wav: bool = False                    # treat .wav files as 2-channel I/Q baseband
+    channel_step: float | None = None       # captures: channel raster in Hz (12500 or 25000)
+    channels: list[float] | None = None     # captures: explicit channel frequencies in Hz
+    demod: str | None = None                # captures: nfm (default) or am
 
     def __post_init__(self):
         if self.kind is not None and self.kind not in KINDS:
@@ -79,6 +85,10 @@ def discover(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, str | N
         path = Path(raw)
         if path.is_dir():
             for root, dirs, files in os.walk(path, onerror=lambda e: None):
+                if DB_NAME in files:                 # a store (perhaps this one): never evidence
+                    dirs[:] = []
+                    yield Path(root), "an overheard store, not a source"
+                    continue
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     yield from _classify(Path(root) / name, explicit=False)
@@ -94,8 +104,7 @@ def _classify(path: Path, explicit: bool) -> Iterator[tuple[Path, str | None]]:
         if name in SKIP_NAMES or name.startswith(SKIP_PREFIXES):
             yield path, "documentation or metadata file, not a source"
             return
-    reason = transcript.companion_reason(path)
-    yield path, reason
+    yield path, transcript.companion_reason(path) or capture.data_companion_reason(path)
 
 
 def parse_file(path: Path, data: bytes, opts: IngestOptions) -> ParsedSource:
@@ -135,6 +144,8 @@ def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> 
             raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
         if path.stat().st_size == 0:
             raise IngestError("empty file")
+        if capture.is_capture(path, opts.iq_wav):
+            return capture.ingest_capture(store, path, opts, FileResult)
         if audio.is_audio(path):
             return audio.ingest_audio(store, path, opts, FileResult)
         data = path.read_bytes()

@@ -256,6 +256,19 @@ MIGRATIONS: list[list[str]] = [
         FROM findings f
         """,
     ],
+    # 5: sources made of several files (a SigMF recording's samples beside its metadata)
+    [
+        """
+        CREATE TABLE source_files (
+            source_id     INTEGER NOT NULL REFERENCES sources(id),
+            sha256        TEXT NOT NULL,         -- evidence/<sha256>, like the primary file
+            role          TEXT NOT NULL,         -- e.g. sigmf-data
+            original_name TEXT NOT NULL,
+            size          INTEGER NOT NULL,
+            PRIMARY KEY (source_id, role)
+        )
+        """,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -38,6 +38,18 @@ def verify_store(store: Store) -> VerifyReport:
         report.evidence_checked += 1
         if actual != sha:
             report.problems.append(f"{label}: evidence file altered (now hashes to {actual[:16]}…)")
+    primaries = set(known)
+    for row in store.conn.execute("SELECT f.source_id, f.sha256, f.original_name, f.role FROM source_files f"):
+        sha = row["sha256"]
+        known.add(sha)
+        path = store.evidence.path_for(sha)
+        label = f"source {row['source_id']} {row['role']} ({row['original_name']}, evidence/{sha[:2]}/{sha[2:]})"
+        if not path.exists():
+            report.problems.append(f"{label}: evidence file missing")
+            continue
+        report.evidence_checked += 1
+        if sha256_file(path) != sha:
+            report.problems.append(f"{label}: evidence file altered")
     for sha, path in store.evidence.iter_files():
         if sha not in known:
             report.warnings.append(f"evidence/{sha[:2]}/{sha[2:]}: file not referenced by any source")
@@ -53,6 +65,6 @@ def verify_store(store: Store) -> VerifyReport:
             audited.add(json.loads(details).get("sha256"))
         except json.JSONDecodeError:
             pass   # an altered row is already reported by the chain check
-    for sha in sorted(known - audited):
+    for sha in sorted(primaries - audited):
         report.problems.append(f"source {sha[:16]}…: no ingest entry in the audit log")
     return report

@@ -1,0 +1,102 @@
+"""SDR captures through the store: ingest (both SigMF files as evidence) → process (channelise,
+NFM demodulate, segment, transcribe with the real Whisper model) → export SigMF annotations."""
+
+import hashlib
+import importlib.util
+import json
+
+import pytest
+
+from overheard import Store
+
+from conftest import REPO
+
+
+def _make_capture(out_stem, **kw):
+    spec = importlib.util.spec_from_file_location("make_capture", REPO / "tools" / "make_capture.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.make_capture(out_stem, **kw)
+
+
+@pytest.fixture(scope="module")
+def capture_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("capture")
+    truth = _make_capture(d / "tiny", rate=240_000, center=145e6, duration=8.0, channels=[-50_000.0, 37_500.0],
+                          snrs=[20.0, 12.0], datatype="ci16_le", seed=3, line_ids=[7, 15])
+    return d, truth
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_capture_ingest_process_and_sigmf_export(cli, capture_dir, tmp_path):
+    d, truth = capture_dir
+    before = {p.name: _sha(p) for p in d.iterdir()}
+    r = cli("ingest", d / "tiny.sigmf-meta", d / "tiny.sigmf-data", "--lang", "ru")
+    assert r.exit_code == 0, r.output
+    assert "samples of tiny.sigmf-meta" in r.output or "1 skipped" in r.output
+    p = cli("process", "--json")
+    assert p.exit_code == 0, p.output
+    assert json.loads(p.stdout)["transmissions"] == len(truth["transmissions"])
+    rows = [json.loads(x) for x in cli("export").stdout.splitlines()]
+    chans = sorted({row["channel"] for row in rows})
+    assert chans == sorted(f"{(145e6 + t['offset_hz']) / 1e6:.4f} MHz" for t in truth["transmissions"])
+    for row in rows:
+        want = next(t for t in truth["transmissions"]
+                    if f"{(145e6 + t['offset_hz']) / 1e6:.4f} MHz" == row["channel"])
+        assert abs(row["start_s"] - want["speech_start_s"]) < 0.6
+        assert row["captured_at"].startswith(truth["datetime"][:10]) and row["text"]
+    with Store(cli.store_dir) as store:
+        assert store.conn.execute("SELECT count(*) FROM source_files").fetchone()[0] == 1
+        clips = store.conn.execute("SELECT count(*) FROM clips").fetchone()[0]
+        assert clips == len(rows)                      # demodulated audio kept as derived clips
+    out = tmp_path / "annotated.sigmf-meta"
+    e = cli("export", "--format", "sigmf", "--source", "tiny.sigmf-meta", "--out", out)
+    assert e.exit_code == 0, e.output
+    meta = json.loads(out.read_text())
+    anns = meta["annotations"]
+    assert len(anns) == len(rows) and all(a["core:generator"] == "overheard" for a in anns)
+    from overheard.sdr.annotate import validate_meta
+    validate_meta(meta, out)                           # valid against the SigMF schema
+    assert {p.name: _sha(p) for p in d.iterdir()} == before   # originals untouched
+    assert cli("verify").exit_code == 0
+    assert cli("process", "--json").exit_code == 0     # nothing pending: no duplicates
+    with Store(cli.store_dir) as store:
+        assert store.counts()["utterances"] == len(rows)
+
+
+def test_altered_sample_file_is_named_by_verify(cli, capture_dir):
+    d, _ = capture_dir
+    cli("ingest", d / "tiny.sigmf-meta")
+    with Store(cli.store_dir) as store:
+        sha = store.conn.execute("SELECT sha256 FROM source_files").fetchone()[0]
+        path = store.evidence.path_for(sha)
+    import os
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[1000] ^= 1
+    path.write_bytes(bytes(data))
+    r = cli("verify")
+    assert r.exit_code == 1 and "sigmf-data" in r.output and "altered" in r.output
+
+
+def test_bad_captures_fail_cleanly(cli, capture_dir, tmp_path):
+    d, _ = capture_dir
+    meta = json.loads((d / "tiny.sigmf-meta").read_text())
+    # samples that do not fill a whole number of ci16 samples, and a missing data file
+    (tmp_path / "trunc.sigmf-meta").write_text(json.dumps(meta))
+    (tmp_path / "trunc.sigmf-data").write_bytes((d / "tiny.sigmf-data").read_bytes()[:1001])
+    (tmp_path / "orphan.sigmf-meta").write_text(json.dumps(meta))
+    (tmp_path / "broken.sigmf-meta").write_text("{not json")
+    bad = dict(meta)
+    bad["global"] = {**meta["global"], "core:datatype": "cq7_xx"}
+    (tmp_path / "weird.sigmf-meta").write_text(json.dumps(bad))
+    (tmp_path / "weird.sigmf-data").write_bytes(b"\0" * 4000)
+    r = cli("ingest", tmp_path)
+    assert r.exit_code == 1
+    for name in ("trunc.sigmf-meta", "orphan.sigmf-meta", "broken.sigmf-meta", "weird.sigmf-meta"):
+        assert f"{name}:" in r.output, (name, r.output)
+    with Store(cli.store_dir) as store:
+        assert store.counts()["sources"] == 0 and not list(store.evidence.iter_files())
