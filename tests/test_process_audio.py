@@ -81,17 +81,20 @@ def test_process_transmissions_times_text_gloss_cues_and_export(cli, short_radio
         assert store.conn.execute("SELECT count(*) FROM utterances").fetchone()[0] == report["transmissions"]
 
 
-def test_kill_and_resume_gives_the_same_transmissions(tmp_path, short_radio):
+def test_kill_and_resume_gives_the_same_transmissions(tmp_path):
+    from overheard.audio.clips import cut_clip
+    radio = tmp_path / "radio75.ogg"          # seven transmissions: room to kill between two
+    cut_clip(DEMO, 0.0, 75.0, radio)
     store_dir = tmp_path / "store"
     with Store(store_dir) as store:
-        ingest_file(store, short_radio, IngestOptions(lang="ru"))
+        ingest_file(store, radio, IngestOptions(lang="ru"))
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "overheard", "--store", str(store_dir), "process", "--no-gloss"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     stored = 0
     while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
+        time.sleep(0.05)
         con = sqlite3.connect(store_dir / "overheard.db", timeout=30)
         stored = con.execute("SELECT count(*) FROM utterances").fetchone()[0]
         con.close()
@@ -99,7 +102,7 @@ def test_kill_and_resume_gives_the_same_transmissions(tmp_path, short_radio):
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=30)
-    expected = len([e for e in TRUTH["events"] if e["kind"] == "speech" and e["end_s"] < 35.5])
+    expected = len([e for e in TRUTH["events"] if e["kind"] == "speech" and e["end_s"] < 74.5])
     if stored == 0 or stored >= expected:
         pytest.skip("could not catch the run between transmissions on this machine")
     with Store(store_dir) as store:
