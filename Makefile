@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_STORE := demo-store
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+screenshots: install
+	OVERHEARD_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_web_e2e.py
 
 bench: install
 	$(BIN)/python bench/bench_store.py
