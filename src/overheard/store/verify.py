@@ -25,31 +25,26 @@ class VerifyReport:
 
 def verify_store(store: Store) -> VerifyReport:
     report = VerifyReport()
-    known = set()
-    for row in store.conn.execute("SELECT id, sha256, original_name FROM sources ORDER BY id"):
-        sha, name = row["sha256"], row["original_name"]
-        known.add(sha)
+
+    def check(label: str, sha: str) -> None:
         path = store.evidence.path_for(sha)
-        label = f"source {row['id']} ({name}, evidence/{sha[:2]}/{sha[2:]})"
+        label = f"{label}, evidence/{sha[:2]}/{sha[2:]})"
         if not path.exists():
             report.problems.append(f"{label}: evidence file missing")
-            continue
+            return
         actual = sha256_file(path)
         report.evidence_checked += 1
         if actual != sha:
             report.problems.append(f"{label}: evidence file altered (now hashes to {actual[:16]}…)")
-    primaries = set(known)
-    for row in store.conn.execute("SELECT f.source_id, f.sha256, f.original_name, f.role FROM source_files f"):
-        sha = row["sha256"]
-        known.add(sha)
-        path = store.evidence.path_for(sha)
-        label = f"source {row['source_id']} {row['role']} ({row['original_name']}, evidence/{sha[:2]}/{sha[2:]})"
-        if not path.exists():
-            report.problems.append(f"{label}: evidence file missing")
-            continue
-        report.evidence_checked += 1
-        if sha256_file(path) != sha:
-            report.problems.append(f"{label}: evidence file altered")
+
+    primaries = set()
+    for row in store.conn.execute("SELECT id, sha256, original_name FROM sources ORDER BY id"):
+        primaries.add(row["sha256"])
+        check(f"source {row['id']} ({row['original_name']}", row["sha256"])
+    known = set(primaries)
+    for row in store.conn.execute("SELECT source_id, sha256, original_name, role FROM source_files"):
+        known.add(row["sha256"])
+        check(f"source {row['source_id']} {row['role']} ({row['original_name']}", row["sha256"])
     for sha, path in store.evidence.iter_files():
         if sha not in known:
             report.warnings.append(f"evidence/{sha[:2]}/{sha[2:]}: file not referenced by any source")
