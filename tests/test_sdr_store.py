@@ -100,3 +100,27 @@ def test_bad_captures_fail_cleanly(cli, capture_dir, tmp_path):
         assert f"{name}:" in r.output, (name, r.output)
     with Store(cli.store_dir) as store:
         assert store.counts()["sources"] == 0 and not list(store.evidence.iter_files())
+
+
+def test_workbench_plays_the_demodulated_audio_of_an_sdr_transmission(cli, capture_dir):
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+
+    from overheard.web import create_app
+    from overheard.web.auth import add_user
+
+    d, _ = capture_dir
+    cli("ingest", d / "tiny.sigmf-meta", "--lang", "ru")
+    assert cli("process", "--no-gloss").exit_code == 0
+    with Store(cli.store_dir) as store:
+        add_user(store, "ann", "analyst", "correct horse battery", actor="test")
+        uid = store.conn.execute("SELECT id FROM utterances ORDER BY id LIMIT 1").fetchone()[0]
+    c = TestClient(create_app(cli.store_dir), base_url="http://testserver")
+    token = __import__("re").search(r'name="login_csrf" value="([^"]+)"', c.get("/login").text).group(1)
+    assert c.post("/login", data={"name": "ann", "password": "correct horse battery", "login_csrf": token},
+                  follow_redirects=False).status_code == 303
+    page = c.get(f"/utterance/{uid}")
+    assert page.status_code == 200 and f"/audio/utterance/{uid}?pad=0" in page.text
+    assert "demodulated from the SDR capture" in page.text and "/audio/source/" not in page.text
+    audio = c.get(f"/audio/utterance/{uid}?pad=0")
+    assert audio.status_code == 200 and audio.content[:4] == b"OggS"

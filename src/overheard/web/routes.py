@@ -206,14 +206,16 @@ def install(app: FastAPI) -> None:
             raise WebError(404, f"Utterance {uid}: no such utterance.")
         current = [f for f in d["findings"] if f["current"] and f["status"] != "rejected"]
         segments, stale = highlight_segments(d["u"]["text"], current)
-        audio = d["src"]["reader"] == "audio" and d["u"]["start_s"] is not None
+        # SDR transmissions play their demodulated audio (kept as the clip); only recordings
+        # can be widened, since the original of a capture is IQ samples, not sound
+        audio = d["src"]["reader"] in ("audio", "sdr-capture") and d["u"]["start_s"] is not None
         widen = None
-        if audio:
+        if audio and d["src"]["reader"] == "audio":
             u = d["u"]
             gaps = [u["start_s"] - d["prev"]["start_s"] if d["prev"] and d["prev"]["start_s"] is not None else 0,
                     d["next"]["end_s"] - u["end_s"] if d["next"] and d["next"]["end_s"] is not None else 0]
             widen = min(60.0, math.ceil(max(gaps + [2.0]) * 2) / 2)
-        pad = _pad(request.query_params.get("pad"))
+        pad = _pad(request.query_params.get("pad")) if widen else 0.0
         versions = d["versions"]
         return page(request, "utterance.html", {
             **d, "segments": segments, "stale": stale, "audio": audio, "pad": pad, "widen": widen,
