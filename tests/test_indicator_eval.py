@@ -157,16 +157,34 @@ def test_written_sets_frozen(path):
 def test_written_held_out_floor(det):
     """Regression floor on the held-out half B (measured 2026-11 after the round-2
     broadening: micro F1 0.820, P 0.943 / R 0.725; self_harm precision 1.000 on 4
-    predictions, civilian_harm 1.000 on 5; round 1 was F1 0.635). The floor sits a few
-    points under; a failure means a lexicon change lost generality."""
+    predictions, civilian_harm 1.000 on 5; round 1 was F1 0.635; after round 3: F1 0.826,
+    P 0.962 / R 0.725, civilian_harm 1.000 on 5). The floor sits a few points under; a
+    failure means a lexicon change lost generality."""
     r = evaluate(det, WRITTEN_B)
     assert r["n"] == 120
-    assert r["micro"]["f1"] >= 0.78, r["micro"]
+    assert r["micro"]["f1"] >= 0.80, r["micro"]
     assert r["micro"]["recall"] >= 0.68, r["micro"]
-    assert r["micro"]["precision"] >= 0.90, r["micro"]
+    assert r["micro"]["precision"] >= 0.92, r["micro"]
     for code in ("self_harm", "civilian_harm"):
         pc = r["per_code"][code]
         assert pc["predicted"] >= 1, (code, pc)
         assert pc["precision"] >= 0.85, (code, pc)
     b = evaluate(KeywordBaseline(), WRITTEN_B)
     assert r["micro"]["f1"] > b["micro"]["f1"] + 0.15
+
+
+WRITTEN_C = Path(__file__).resolve().parent / "fixtures" / "indicators_written_c.jsonl"
+WRITTEN_C_SHA256 = "2b38cc91a14ddcd6e64b3e0c8ac67f0bbd53c690f4e83f7c4b58f721572c300b"
+
+
+def test_blind_set_c_is_frozen_and_floored(det):
+    """Set C was written by a developer who never saw the rules, and no rule author has read
+    it (docs/indicators.md, "Blind check"). Measured: micro F1 0.651 (round 1 rules), 0.710
+    (round 2), 0.767 (round 3; P 0.871 / R 0.685). A floor a few points under the last
+    figure catches a lexicon change that loses generality; C is never used to choose rules."""
+    import hashlib
+    assert hashlib.sha256(WRITTEN_C.read_bytes()).hexdigest() == WRITTEN_C_SHA256
+    r = evaluate(det, WRITTEN_C)
+    assert r["n"] == 200
+    assert r["micro"]["f1"] >= 0.74 and r["micro"]["precision"] >= 0.84, r["micro"]
+    assert r["per_code"]["self_harm"]["precision"] >= 0.85

@@ -224,7 +224,7 @@ class Detector:
                 if question[sent] and not rule.q:
                     continue
                 if rule.neg and (self._negated(text, toks, m[0], la) or self._neg_in_gap(toks, m, la)
-                                 or self._negated_after(toks, m[-1], la)):
+                                 or self._negated_after(toks, m[-1], la, text)):
                     continue
                 if rule.nopunct and self._punct_inside(text, toks, m):
                     continue
@@ -285,14 +285,19 @@ class Detector:
         return False
 
     @staticmethod
-    def _negated_after(toks, last, la: _Lang) -> bool:
-        """"сдаваться не собираюсь", "страшно не было": negator + auxiliary right after."""
+    def _negated_after(toks, last, la: _Lang, text: str = "") -> bool:
+        """"сдаваться не собираюсь", "страшно не было": negator + auxiliary right after.
+
+        Not across a clause boundary: "плачу, не могу остановиться" is not negated (a comma
+        around swearing in between does not count: "Сдаваться, блядь, не собираюсь")."""
         if not la.negafter:
             return False
         n = len(toks)
         j = last + 1
         while j < n and toks[j].word and toks[j].filler:
             j += 1
+        if text and j == last + 1 < n and any(c in _CLAUSE_CHARS for c in text[toks[last].end:toks[j].start]):
+            return False
         if j + 1 < n and toks[j].word and not la.neg.isdisjoint(toks[j].feats):
             k = j + 1
             return toks[k].word and not la.negafter.isdisjoint(toks[k].feats)
