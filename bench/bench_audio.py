@@ -221,7 +221,16 @@ def cmd_speed(args):
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         w, e, n = _corpus_wer(truth, [(p.start_s, p.end_s, p.text) for p in out])
         det = match_detections(truth, [(p.start_s, p.end_s) for p in out])
-        results[name] = dict(seconds=round(dt, 1), x_realtime=round(dur / dt, 1), cpu_seconds=round(cpu, 1),
+        speech = [x for x in truth if x["kind"] == "speech"]
+        hyps = assign_text(truth, [(p.start_s, p.end_s, p.text) for p in out])
+        by_snr = {}
+        for snr in sorted({x["snr_db"] for x in speech}, reverse=True):
+            idx = [i for i, x in enumerate(speech) if x["snr_db"] == snr]
+            ws = wer([speech[i]["text"] for i in idx], [hyps[i] for i in idx])
+            by_snr[f"{snr} dB"] = round(ws[0], 4)
+        results[name] = dict(wer_by_snr=by_snr, single_item_windows=sum(1 for p in out if p.options["window_items"] == 1),
+                             gloss_nonempty=sum(1 for p in out if p.gloss_en),
+                             seconds=round(dt, 1), x_realtime=round(dur / dt, 1), cpu_seconds=round(cpu, 1),
                              x_realtime_per_2_cpus=round(2 * dur / cpu, 1), wer=round(w, 4), words=n,
                              transmissions=len(out), windows=len({p.options["window"] for p in out}),
                              detection=det, options=tk | {"gloss": gloss})

@@ -154,6 +154,8 @@ def test_real_voice_note_detects_russian(lm):
         ("I'm scared, I'm scared, I'm scared, I'm scared, I'm scared", "repetition-loop"),
         ("Музыка", "sound-caption"),
         ("[музыка]", "sound-caption"),
+        ("ПОЛИЦЕЙСКАЯ МУЗЫКА", "sound-caption"),
+        ("Динамичная музыка", "sound-caption"),
     ],
 )
 def test_known_hallucinations_marked(text, reason):

@@ -1,7 +1,7 @@
 """Voice cues per transmission: measurements, never a diagnosis.
 
 All with numpy/scipy.  F0 by YIN (cumulative mean normalised difference,
-de Cheveigné & Kawahara 2002) on 40 ms frames every 10 ms; loudness as RMS in
+de Cheveigné & Kawahara 2002) on 40 ms frames every 20 ms; loudness as RMS in
 dBFS over active frames; speaking rate as syllables per second from the
 transcript's vowels (Russian/Ukrainian: one vowel letter = one syllable) over
 the words' time span, or else from energy-envelope peaks; words per second
@@ -25,7 +25,8 @@ from .decode import SAMPLE_RATE
 F0_MIN_HZ = 60.0
 F0_MAX_HZ = 400.0
 FRAME_S = 0.040
-HOP_S = 0.010
+HOP_S = 0.010  # loudness frames
+F0_HOP_S = 0.020  # pitch frames (median/IQR need no finer grid)
 YIN_THRESHOLD = 0.2
 VOWELS = set("аеёиоуыэюяіїєaeiouy")
 
@@ -90,7 +91,7 @@ def yin_f0(x: np.ndarray, sr: int = SAMPLE_RATE, fmin: float = F0_MIN_HZ, fmax: 
     tau_max = int(sr / fmin)
     w = int(FRAME_S * sr)
     n = w + tau_max
-    fr = _frames(x.astype(np.float64), n, int(HOP_S * sr))
+    fr = _frames(x.astype(np.float64), n, int(F0_HOP_S * sr))
     if len(fr) == 0:
         return np.zeros(0), np.zeros(0)
     fr = fr - fr.mean(axis=1, keepdims=True)
@@ -178,8 +179,10 @@ def measure(
     top = np.percentile(lev, 95)
     active = (lev > top - 30) & (lev > -60)
     f0, aper = yin_f0(x)
-    m = min(len(f0), len(active))
-    f0, active_f0 = f0[:m], active[:m]
+    step = int(round(F0_HOP_S / HOP_S))
+    active_f0 = active[::step]
+    m = min(len(f0), len(active_f0))
+    f0, active_f0 = f0[:m], active_f0[:m]
     voiced = active_f0 & np.isfinite(f0)
     fv = f0[voiced]
     f0_med = f0_iqr = f0_std = None

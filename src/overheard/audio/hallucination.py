@@ -46,6 +46,16 @@ CAPTIONS = re.compile(
     r"динамичная музыка|спокойная музыка|веселая музыка|грустная музыка|[♪♫ ]+)$"
 )
 
+# "<adjective> музыка", "звук сирены" ...: one or two words ending in a sound noun
+_CAPTION_WORDS = re.compile(r"^(\w+ )?(музыка|мелодия|сирена|аплодисменты|смех|шум|выстрелы?|взрыв|music|applause)$")
+
+
+def _upper_caption(raw: str) -> bool:
+    """Whisper writes sound-event captions in capitals ("ПОЛИЦЕЙСКАЯ СИРЕНА")."""
+    letters = [c for c in raw if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters) and len(raw.split()) <= 4
+
+
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _WS = re.compile(r"\s+")
 _COMPILED = [(re.compile(r"(?:^|\b)" + p + r"(?:\b|$)"), reason, p) for p, reason in PHRASES]
@@ -122,7 +132,7 @@ def check(
     norm = normalise(raw)
     if not norm:
         return HallucinationCheck(False, None, "")
-    if CAPTIONS.match(norm):
+    if CAPTIONS.match(norm) or _CAPTION_WORDS.match(norm) or _upper_caption(raw):
         return HallucinationCheck(True, f"sound-caption: {norm}", "")
     words = norm.split()
     loop = _repetition_loop(words)

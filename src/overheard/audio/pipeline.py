@@ -68,6 +68,47 @@ class PipelineOptions:
     compute_type: str = "int8"
     cpu_threads: int = 0  # 0 = all available
     device: str = "cpu"
+    trim_every: int = 16  # release_memory() every N transmissions (0 = never)
+    mmap_threshold: int = 16 * 2**20  # limit_heap_growth(); 0 = leave malloc alone
+
+
+_libc = None
+_MMAP_SET = False
+
+
+def limit_heap_growth(mmap_threshold: int = 16 * 2**20) -> bool:
+    """glibc only: serve allocations >= ``mmap_threshold`` (CTranslate2's
+    encoder attention buffers, ~150 MB per call) with mmap, so they go back
+    to the OS when freed instead of fragmenting the heap; glibc's default
+    threshold adapts upwards and lets them pile up.  Process-wide, idempotent."""
+    global _libc, _MMAP_SET
+    if _MMAP_SET:
+        return True
+    try:
+        import ctypes
+
+        if _libc is None:
+            _libc = ctypes.CDLL("libc.so.6")
+        _MMAP_SET = bool(_libc.mallopt(-3, int(mmap_threshold)))  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        _MMAP_SET = False
+    return _MMAP_SET
+
+
+def release_memory() -> bool:
+    """glibc only: ``malloc_trim(0)`` -- hand freed heap pages back to the OS.
+    Without it, freed numpy/CTranslate2 buffers fragment the heap and RSS
+    creeps up over a long recording (measured: 1.68 GB peak on 3 hours).
+    Cheap (called once per ``trim_every`` transmissions).  False if not glibc."""
+    global _libc
+    try:
+        import ctypes
+
+        if _libc is None:
+            _libc = ctypes.CDLL("libc.so.6")
+        return bool(_libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
 
 
 def lineage(lm: LoadedModel, seg: SegmentOptions, tro: TranscribeOptions, source: str | None) -> dict:
@@ -115,6 +156,8 @@ def process_audio(
     tro = o.transcribe or TranscribeOptions()
     tro = replace(tro, lang=lang if lang is not None else tro.lang, task_gloss=gloss)
     info = probe(path)  # fail fast with AudioDecodeError
+    if o.mmap_threshold:
+        limit_heap_growth(o.mmap_threshold)
     lm = model if isinstance(model, LoadedModel) else load_model(
         model, device=o.device, compute_type=o.compute_type, cpu_threads=o.cpu_threads
     )
@@ -139,8 +182,10 @@ def process_audio(
             held[tx.index] = (tx, a)
             yield tx.index, a
 
-    for key, tr in transcribe_items(items(), model=lm, options=tro):
+    for n_done, (key, tr) in enumerate(transcribe_items(items(), model=lm, options=tro), 1):
         tx, a = held.pop(key)
+        if o.trim_every and n_done % o.trim_every == 0:
+            release_memory()
         words = [Word(round(tx.start_s + w.start_s, 3), round(tx.start_s + w.end_s, 3), w.word, w.probability) for w in tr.words]
         vc = _cues.measure(a, text=tr.text or None, words=tr.words if tr.text else None) if o.cues else None
         yield ProcessedTransmission(

@@ -69,11 +69,15 @@ class TranscribeOptions:
     gloss_beam_size: int = 5  # greedy translation of radio speech loops badly
     gloss_no_repeat_ngram_size: int = 3
     pack: bool | None = None  # None: pack when lang is fixed, one item per window when detecting
-    gap_s: float = 0.6  # silence between packed items
-    window_s: float = 29.0  # packing budget per window (< 30 s)
-    batch_size: int = 8
+    gap_s: float = 0.0  # silence between packed items (the VAD padding already separates them; larger gaps make Whisper stop early)
+    window_s: float = 29.5  # packing budget per window (<= 30 s)
+    batch_size: int = 8  # windows per decoder batch
+    encode_batch_size: int = 2  # windows per encoder call (bounds memory on CPU)
     word_timestamps: bool = True
+    timestamps: bool = True  # packed windows: let Whisper emit timestamp tokens (it skips less of the window)
     max_new_tokens: int | None = None
+    retry_skipped: bool = True  # re-run items a packed window left (nearly) empty, one per window
+    retry_min_s: float = 0.8
     max_tokens_per_s: float = 12.0  # cap on decoded tokens per second of audio (stops loops early)
     suppress_blank: bool = True
     repetition_penalty: float = 1.0
@@ -92,7 +96,7 @@ class TranscribeOptions:
 class _Item:
     key: Any
     audio: np.ndarray
-    offset: int = 0  # sample offset within its window
+    offset: int = 0  # sample offset within its window (set by packing)
 
 
 @dataclass
@@ -101,29 +105,78 @@ class _Window:
     n: int = 0  # samples used
 
 
-def _pack(items: Iterable[tuple[Hashable, np.ndarray]], opts: TranscribeOptions) -> Iterator[_Window]:
-    """Greedy in-order packing of items into windows.  Items longer than a
-    window are cut into window-size pieces (keys become ``(key, piece)``
-    internally and are merged back by the caller)."""
+def _ffd(pieces: list[_Item], budget: int, gap: int) -> list[_Window]:
+    """First-fit decreasing bin packing of pieces into windows; inside each
+    window the pieces are laid in time (input) order."""
+    bins: list[list[_Item]] = []
+    used: list[int] = []
+    for it in sorted(pieces, key=lambda x: -len(x.audio)):
+        n = len(it.audio)
+        for bi in range(len(bins)):
+            if used[bi] + gap + n <= budget:
+                bins[bi].append(it)
+                used[bi] += gap + n
+                break
+        else:
+            bins.append([it])
+            used.append(n)
+    windows = []
+    for b in sorted(bins, key=lambda b: min(x.key for x in b)):
+        w = _Window()
+        for it in sorted(b, key=lambda x: x.key):
+            it.offset = w.n + (gap if w.items else 0)
+            w.items.append(it)
+            w.n = it.offset + len(it.audio)
+        windows.append(w)
+    return windows
+
+
+def _batches(items: Iterable[tuple[Hashable, np.ndarray]], opts: TranscribeOptions, keys: dict) -> Iterator[list[_Window]]:
+    """Group items into batches of windows.  With packing, pieces are
+    collected until about ``batch_size`` windows' worth and bin-packed (first
+    fit decreasing), which fills windows better than in-order packing.
+    Items longer than a window are cut into window-size pieces; internal keys
+    are ``(seq, piece, n_pieces)``; ``keys`` maps seq -> caller's key."""
     budget = int(opts.window_s * SAMPLE_RATE)
     gap = int(opts.gap_s * SAMPLE_RATE)
     pack = opts.resolved_pack()
-    cur = _Window()
-    for key, audio in items:
+    bs = max(1, opts.batch_size)
+    pend: list[_Item] = []
+    age: dict[tuple, int] = {}
+    total = 0
+    for seq, (key, audio) in enumerate(items):
+        keys[seq] = key
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         pieces = [audio[i : i + budget] for i in range(0, max(1, len(audio)), budget)] or [audio]
         for pi, piece in enumerate(pieces):
-            k = (key, pi, len(pieces))
-            need = len(piece) + (gap if cur.items else 0)
-            if cur.items and (not pack or cur.n + need > budget):
-                yield cur
-                cur = _Window()
-                need = len(piece)
-            off = cur.n + (gap if cur.items else 0)
-            cur.items.append(_Item(k, piece, off))
-            cur.n = off + len(piece)
-    if cur.items:
-        yield cur
+            pend.append(_Item((seq, pi, len(pieces)), piece))
+            total += len(piece) + gap
+        if not pack:
+            while len(pend) >= bs:
+                yield [_ffd([it], budget, gap)[0] for it in pend[:bs]]
+                pend = pend[bs:]
+        elif total >= bs * budget:
+            windows = _ffd(pend, budget, gap)
+            # emit well-filled windows; carry the items of under-filled ones
+            # into the next batch once (bounded delay), where they pack better
+            emit, carry = [], []
+            for w in windows:
+                if w.n >= 0.9 * budget or any(age.get(it.key, 0) >= 1 for it in w.items):
+                    emit.append(w)
+                else:
+                    carry.extend(w.items)
+            if not emit:
+                emit, carry = windows, []
+            for it in carry:
+                age[it.key] = age.get(it.key, 0) + 1
+            for w in emit:
+                for it in w.items:
+                    age.pop(it.key, None)
+            yield emit
+            pend = carry
+            total = sum(len(it.audio) + gap for it in pend)
+    if pend:
+        yield _ffd(pend, budget, gap) if pack else [_ffd([it], budget, gap)[0] for it in pend]
 
 
 def _window_audio(w: _Window) -> np.ndarray:
@@ -185,6 +238,18 @@ class _Engine:
             no_repeat_ngram_size=opts.no_repeat_ngram_size if no_repeat is None else no_repeat,
         )
 
+    def _encode(self, feats: np.ndarray):
+        """Encoder in sub-batches of ``encode_batch_size``: on CPU a batch of 8
+        30 s windows needs ~0.6 GB of attention buffers for no speed gain;
+        the outputs (3 MB per window) are concatenated for the decoder."""
+        eb = max(1, self.opts.encode_batch_size)
+        if len(feats) <= eb or self.lm.device != "cpu":
+            return self.wm.encode(feats)
+        import ctranslate2
+
+        parts = [np.asarray(self.wm.encode(feats[i : i + eb])) for i in range(0, len(feats), eb)]
+        return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.concatenate(parts), dtype=np.float32))
+
     def _detect(self, enc) -> list[tuple[str, float]]:
         out = []
         for probs in self.wm.model.detect_language(enc):
@@ -204,12 +269,15 @@ class _Engine:
         fe = self.wm.feature_extractor
         audios = [_window_audio(w) for w in windows]
         feats = np.stack([pad_or_trim(fe(a)[..., :-1]) for a in audios]).astype(np.float32)
-        enc = self.wm.encode(feats)
+        enc = self._encode(feats)
         if self.opts.lang is not None or not self.multilingual:
             langs = [(self.opts.lang if self.multilingual else "en", 1.0)] * len(windows)
         else:
             langs = self._detect(enc)
-        prompts = [self._prompt(self.tok, lg, True) for lg, _ in langs]
+        # timestamp tokens help Whisper cover a packed window; for a window with a
+        # single item the no-timestamps mode transcribed more completely
+        use_ts = self.opts.timestamps and any(len(w.items) > 1 for w in windows)
+        prompts = [self._prompt(self.tok, lg, not use_ts) for lg, _ in langs]
         max_s = max(len(a) for a in audios) / SAMPLE_RATE
         results = self._generate(enc, prompts, self.opts.beam_size, max_s)
         tokens = [[t for t in r.sequences_ids[0] if t < self.tok.eot] for r in results]
@@ -315,7 +383,7 @@ class _Engine:
         for j in range(0, len(todo), bs):
             chunk = todo[j : j + bs]
             feats = np.stack([pad_or_trim(fe(audio[out[i][0]])[..., :-1]) for i, _ in chunk]).astype(np.float32)
-            enc = self.wm.encode(feats)
+            enc = self._encode(feats)
             prompts = [self._prompt(self.tok_tr, d["lang_for_gloss"], True) for _, d in chunk]
             max_s = max(len(audio[out[i][0]]) for i, _ in chunk) / SAMPLE_RATE
             res = self._generate(enc, prompts, self.opts.gloss_beam_size, max_s, self.opts.gloss_no_repeat_ngram_size)
@@ -404,28 +472,63 @@ def transcribe_items(
     opts = options or TranscribeOptions()
     lm = model if isinstance(model, LoadedModel) else load_model(model)
     eng = _Engine(lm, opts)
-    batch: list[_Window] = []
+    keys: dict[int, Hashable] = {}
+    pending: dict[int, list] = {}
+    done: dict[int, Transcript] = {}
+    next_seq = 0
     n_windows = 0
-    pending: dict[Any, list] = {}
-
-    def flush():
-        nonlocal n_windows
+    for batch in _batches(items, opts, keys):
         res = eng.run(batch, n_windows)
         n_windows += len(batch)
-        batch.clear()
-        for (key, pi, npieces), d in res:
-            parts = pending.setdefault(key, [None] * npieces)
+        res = _retry_skipped(eng, batch, res, n_windows)
+        n_windows += sum(1 for _k, d in res if d.get("retried"))
+        for (seq, pi, npieces), d in res:
+            parts = pending.setdefault(seq, [None] * npieces)
             parts[pi] = d
             if all(p is not None for p in parts):
-                del pending[key]
-                yield key, _finish(_merge_pieces(parts))
+                del pending[seq]
+                done[seq] = _finish(_merge_pieces(parts))
+        while next_seq in done:  # yield in input order
+            yield keys.pop(next_seq), done.pop(next_seq)
+            next_seq += 1
+    while next_seq in done:
+        yield keys.pop(next_seq), done.pop(next_seq)
+        next_seq += 1
 
-    for w in _pack(items, opts):
-        batch.append(w)
-        if len(batch) >= opts.batch_size:
-            yield from flush()
-    if batch:
-        yield from flush()
+
+def _skipped(d: dict, opts: TranscribeOptions) -> bool:
+    """Whisper sometimes stops early or skips an item inside a packed window."""
+    if d["window_items"] <= 1 or d["duration_s"] < opts.retry_min_s:
+        return False
+    if not d["text"].strip():
+        return True
+    covered = sum(max(0.0, w.end_s - w.start_s) for w in d["words"])
+    return d["duration_s"] >= 2.0 and covered < 0.25 * d["duration_s"]
+
+
+def _retry_skipped(eng: "_Engine", batch: list[_Window], res: list, first_index: int) -> list:
+    """Re-transcribe, one per window, the items a packed window skipped."""
+    opts = eng.opts
+    if not opts.retry_skipped:
+        return res
+    todo = [i for i, (_k, d) in enumerate(res) if _skipped(d, opts)]
+    if not todo:
+        return res
+    audio = {it.key: it.audio for w in batch for it in w.items}
+    res = list(res)
+    bs = max(1, opts.batch_size)
+    for j in range(0, len(todo), bs):
+        idx = todo[j : j + bs]
+        wins = [_ffd([_Item(res[i][0], audio[res[i][0]])], 1 << 40, 0)[0] for i in idx]
+        again = eng.run(wins, first_index + j)
+        for i, (k, d) in zip(idx, again):
+            old = res[i][1]
+            if len(d["text"].strip()) > len(old["text"].strip()):
+                d["retried"] = True
+                if old.get("gloss") is not None and d.get("gloss") is None:
+                    d["gloss"] = old["gloss"]
+                res[i] = (k, d)
+    return res
 
 
 def transcribe_array(
