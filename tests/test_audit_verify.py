@@ -83,3 +83,27 @@ def test_audit_chain_links_each_row_to_the_previous(store, tmp_path):
     rows = store.conn.execute("SELECT prev_hash, hash FROM audit_log ORDER BY id").fetchall()
     assert rows[0]["prev_hash"] == "0" * 64
     assert all(rows[i]["prev_hash"] == rows[i - 1]["hash"] for i in range(1, 3))
+
+
+def test_verify_catches_sources_swapped_behind_the_audit_log(cli):
+    cli("ingest", *TEXT_EXAMPLES)
+    with Store(cli.store_dir) as store:
+        a, b = store.conn.execute("SELECT id, sha256 FROM sources ORDER BY id LIMIT 2").fetchall()
+    for sql in (f"UPDATE sources SET sha256 = 'x' WHERE id = {a['id']}",
+                f"UPDATE sources SET sha256 = '{a['sha256']}' WHERE id = {b['id']}",
+                f"UPDATE sources SET sha256 = '{b['sha256']}' WHERE id = {a['id']}"):
+        _tamper_db(cli.store_dir, sql)
+    r = cli("verify")
+    assert r.exit_code == 1 and "belongs to source" in r.output
+
+
+def test_evidence_refuses_bytes_that_are_not_the_hashed_ones(store, tmp_path):
+    from overheard.store.evidence import EvidenceChanged
+    f = tmp_path / "growing.wav"
+    f.write_bytes(b"RIFF" + b"\0" * 100)
+    import hashlib
+    stale = hashlib.sha256(b"RIFF" + b"\0" * 50).hexdigest()    # hashed before the recorder wrote more
+    import pytest
+    with pytest.raises(EvidenceChanged, match="changed while being ingested"):
+        store.evidence.put_file(f, stale)
+    assert not store.evidence.path_for(stale).exists() and not list(store.evidence.iter_files())

@@ -71,3 +71,15 @@ def test_plain_text_paragraphs(store, tmp_path):
 def test_bad_kind_is_rejected():
     with pytest.raises(ValueError, match="--kind"):
         IngestOptions(kind="telepathy")
+
+
+def test_unix_times_in_milliseconds_and_nonsense_times(store, tmp_path):
+    ms = tmp_path / "ms.jsonl"
+    ms.write_text(json.dumps({"text": "hello there", "ts": 1646092800000}) + "\n")
+    assert ingest_file(store, ms).status == "added"
+    assert store.conn.execute("SELECT captured_at FROM utterances").fetchone()[0] == "2022-03-01T00:00:00Z"
+    for value in (10 ** 20, True):
+        bad = tmp_path / f"bad{value}.jsonl"
+        bad.write_text(json.dumps({"text": "x y", "ts": value}) + "\n")
+        r = ingest_file(store, bad)
+        assert r.status == "failed" and "time" in r.message

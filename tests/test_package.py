@@ -84,3 +84,30 @@ def test_cli_package_and_verify(cli, tmp_path):
     garbage.write_bytes(b"not a zip")
     bad = cli("verify", "--package", garbage)
     assert bad.exit_code == 1 and "not a readable zip" in bad.output
+
+
+def test_package_without_its_originals_or_with_duplicates_fails(package, tmp_path):
+    out, manifest = package
+    import hashlib
+    stripped = tmp_path / "stripped.zip"
+    with zipfile.ZipFile(out) as zin:
+        m = json.loads(zin.read("manifest.json"))
+        m["members"] = [x for x in m["members"] if x["role"] != "original"]
+        body = json.dumps(m).encode()
+        with zipfile.ZipFile(stripped, "w") as zout:
+            for info in zin.infolist():
+                if not info.filename.startswith("originals/") and info.filename not in ("manifest.json", "manifest.sha256"):
+                    zout.writestr(info, zin.read(info.filename))
+            zout.writestr("manifest.json", body)
+            zout.writestr("manifest.sha256", f"{hashlib.sha256(body).hexdigest()}  manifest.json\n")
+    rep = verify_package(stripped)
+    assert not rep.ok and any("its original is not in the package" in p for p in rep.problems)
+    dup = tmp_path / "dup.zip"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with zipfile.ZipFile(out) as zin, zipfile.ZipFile(dup, "w") as zout:
+            for info in zin.infolist():
+                zout.writestr(info, zin.read(info.filename))
+            zout.writestr("findings.jsonl", b"{}\n")
+    assert any("more than once" in p for p in verify_package(dup).problems)

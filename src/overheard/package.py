@@ -52,9 +52,6 @@ def _sha(data: bytes) -> str:
 def build_package(store: Store, out: Path, *, source_ids: list[int] | None = None,
                   clips: bool = True) -> dict:
     """Write the package atomically; returns the manifest."""
-    from .clips import ClipError, clip_for
-    from .export import iter_findings, iter_utterances
-
     if source_ids:
         sources = [store.conn.execute("SELECT * FROM sources WHERE id = ?", (i,)).fetchone() for i in source_ids]
     else:
@@ -63,15 +60,38 @@ def build_package(store: Store, out: Path, *, source_ids: list[int] | None = Non
         raise PackageError(f"{store.path}: no sources to package")
     members: list[dict] = []
     tmp = out.with_name(out.name + ".part")
+    try:
+        body = _write_zip(store, tmp, out, sources, members, clips)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(out)
+    with store.transaction():
+        store.audit("export-package", f"package:{_sha(body)}", {
+            "out": out.name, "sources": [s["sha256"] for s in sources], "members": len(members),
+            "manifest_sha256": _sha(body)})
+    return json.loads(body)
+
+
+def _write_zip(store: Store, tmp: Path, out: Path, sources, members: list[dict], clips: bool) -> bytes:
+    """Fill the zip; returns the manifest's bytes. (Reads are not one snapshot: a writer
+    working meanwhile can add rows between the transcripts and the audit rows.)"""
+    from .audio.decode import AudioDecodeError
+    from .clips import ClipError, clip_for
+    from .export import iter_findings, iter_utterances
+
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
         def add(path: str, data: bytes, role: str) -> None:
             z.writestr(path, data)
             members.append({"path": path, "sha256": _sha(data), "size": len(data), "role": role})
 
         def add_file(path: str, src: Path, role: str, sha: str | None = None) -> None:
-            z.write(src, path)
-            digest = sha or hashlib.sha256(src.read_bytes()).hexdigest()
-            members.append({"path": path, "sha256": digest, "size": src.stat().st_size, "role": role})
+            data = src.read_bytes()
+            digest = _sha(data)
+            if sha is not None and digest != sha:
+                raise PackageError(f"{path}: the store's copy no longer matches its hash; run overheard verify")
+            z.writestr(path, data)
+            members.append({"path": path, "sha256": digest, "size": len(data), "role": role})
 
         finding_rows, utterance_ids = [], set()
         for src in sources:
@@ -91,8 +111,12 @@ def build_package(store: Store, out: Path, *, source_ids: list[int] | None = Non
         if clips:
             for uid in sorted({r["utterance_id"] for r in finding_rows if r["start_s"] is not None}):
                 try:
-                    add_file(f"clips/{uid}.ogg", clip_for(store, uid, pad_s=0.5), "clip")
-                except ClipError:
+                    try:
+                        clip = clip_for(store, uid, pad_s=0.5)
+                    except ClipError:          # SDR transmissions: their demodulated clip only
+                        clip = clip_for(store, uid, pad_s=0.0)
+                    add_file(f"clips/{uid}.ogg", clip, "clip")
+                except (ClipError, ValueError, OSError, AudioDecodeError):
                     continue
         audit_rows = _covering_audit_rows(store, sources, {r["finding_id"] for r in finding_rows}, utterance_ids)
         add("audit.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in audit_rows).encode(), "audit")
@@ -111,12 +135,7 @@ def build_package(store: Store, out: Path, *, source_ids: list[int] | None = Non
         body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
         z.writestr("manifest.json", body)
         z.writestr("manifest.sha256", f"{_sha(body)}  manifest.json\n")
-    tmp.replace(out)
-    with store.transaction():
-        store.audit("export-package", f"package:{_sha(body)}", {
-            "out": out.name, "sources": [s["sha256"] for s in sources], "members": len(members),
-            "manifest_sha256": _sha(body)})
-    return manifest
+    return body
 
 
 def _covering_audit_rows(store: Store, sources, finding_ids: set[int], utterance_ids: set[int]) -> list[dict]:
@@ -154,8 +173,11 @@ def verify_package(path: Path) -> PackageReport:
         rep.problems.append(f"{path}: not a readable zip ({exc})")
         return rep
     with z:
-        names = set(z.namelist())
-        for required in ("manifest.json", "manifest.sha256"):
+        all_names = z.namelist()
+        names = set(all_names)
+        for dup in sorted({n for n in all_names if all_names.count(n) > 1}):
+            rep.problems.append(f"{dup}: appears more than once in the zip (ambiguous)")
+        for required in ("manifest.json", "manifest.sha256", "audit.jsonl"):
             if required not in names:
                 rep.problems.append(f"{path}: {required} missing")
         if rep.problems:
@@ -187,6 +209,9 @@ def verify_package(path: Path) -> PackageReport:
                     rep.problems.append(f"{m['path']}: original does not hash to its own name")
         for extra in sorted(names - listed - {"manifest.json", "manifest.sha256"}):
             rep.problems.append(f"{extra}: in the package but not in the manifest")
+        for src in manifest.get("sources", []):
+            if f"originals/{src.get('sha256')}" not in listed:
+                rep.problems.append(f"source {str(src.get('sha256'))[:16]}…: its original is not in the package")
         if "audit.jsonl" in names:
             rep.audit_rows, problems = _check_audit(z.read("audit.jsonl"), manifest)
             rep.problems += problems
@@ -195,11 +220,17 @@ def verify_package(path: Path) -> PackageReport:
 
 def _check_audit(data: bytes, manifest: dict) -> tuple[int, list[str]]:
     problems, rows = [], []
+    keys = ("id", "at", "actor", "action", "target", "details", "prev_hash", "hash")
     for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
             problems.append(f"audit.jsonl line {n}: not valid JSON")
+            continue
+        if not isinstance(row, dict) or any(k not in row for k in keys):
+            problems.append(f"audit.jsonl line {n}: not an audit row")
+            continue
+        rows.append(row)
     previous = None
     ingested = set()
     for r in rows:

@@ -9,6 +9,7 @@ floor over a short warm-up before the resume point).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -84,8 +85,6 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
                                              "gloss": gloss, "resume_from_s": resume})
             store.conn.execute("UPDATE processing SET status = 'running', run_id = ?, error = NULL,"
                                " updated_at = ? WHERE source_id = ?", (run_id, utc_now(), src["id"]))
-        seq = store.conn.execute("SELECT coalesce(max(seq), 0) FROM utterances WHERE source_id = ?",
-                                 (src["id"],)).fetchone()[0]
         n = 0
         progress = (lambda d, t, sid=src["id"]: on_progress(sid, d, t)) if on_progress else None
         if src["reader"] == "sdr-capture":
@@ -96,9 +95,8 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
                 skip_until_s=resume, progress=progress))
         try:
             for tx, extra in stream:
-                seq += 1
                 n += 1
-                _store_transmission(store, src, tx, seq, run_id, **extra)
+                _store_transmission(store, src, tx, run_id, **extra)
                 report.transmissions += 1
                 report.hallucinations += int(tx.hallucination)
             status, error = "done", None
@@ -106,6 +104,15 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
             problem = getattr(exc, "problem", None) or str(exc)
             status, error = "failed", problem
             report.failed.append(f"{src['original_name']} (source {src['id']}): {problem}")
+        except BaseException as exc:   # interrupted or a bug: record it, keep what is stored, re-raise
+            with store.transaction():
+                store.conn.execute("UPDATE processing SET status = 'interrupted', error = ?, updated_at = ?"
+                                   " WHERE source_id = ?", (f"{type(exc).__name__}: {exc}"[:500], utc_now(), src["id"]))
+                store.finish_run(run_id, "interrupted")
+                store.audit("process", f"source:{src['sha256']}", {
+                    "source_id": src["id"], "run_id": run_id, "status": "interrupted",
+                    "error": f"{type(exc).__name__}", "transmissions_added": n})
+            raise
         report.audio_s += max(0.0, (src["duration_s"] or 0.0) - resume)
         with store.transaction():
             _update_relative_cues(store, src)
@@ -126,7 +133,7 @@ def _analyze(store: Store) -> dict:
     return asdict(analyze_store(store))
 
 
-def _store_transmission(store: Store, src, tx, seq: int, run_id: int, *, channel: str | None = None,
+def _store_transmission(store: Store, src, tx, run_id: int, *, channel: str | None = None,
                         captured_at: str | None = None, meta: dict | None = None,
                         clip_samples=None) -> None:
     from .index.terms import index_terms
@@ -142,6 +149,9 @@ def _store_transmission(store: Store, src, tx, seq: int, run_id: int, *, channel
     if tx.hallucination:
         meta["hallucination"] = True
     with store.transaction() as conn:
+        # numbered inside the write lock, so two writers can never take the same number
+        seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM utterances WHERE source_id = ?",
+                           (src["id"],)).fetchone()[0]
         uid = conn.execute(
             "INSERT INTO utterances(source_id, run_id, seq, kind, text, lang, start_s, end_s, captured_at,"
             " time_basis, channel, meta, search_lemmas, search_roots)"
@@ -174,6 +184,10 @@ def _store_transmission(store: Store, src, tx, seq: int, run_id: int, *, channel
             _store_demodulated_clip(store, conn, src, uid, tx, clip_samples, run_id)
         conn.execute("UPDATE processing SET done_until_s = max(done_until_s, ?), transmissions = transmissions + 1,"
                      " updated_at = ? WHERE source_id = ?", (tx.end_s, utc_now(), src["id"]))
+        # every committed transmission is covered by the audit chain, even if the run dies next
+        store.audit("transmission", f"source:{src['sha256']}", {
+            "source_id": src["id"], "utterance_id": uid, "run_id": run_id, "start_s": round(tx.start_s, 3),
+            "end_s": round(tx.end_s, 3), "text_sha256": hashlib.sha256(text.encode()).hexdigest()})
 
 
 def _update_relative_cues(store: Store, src) -> None:
@@ -235,7 +249,8 @@ def _capture_transmissions(store: Store, src, lm, lang, gloss: bool, progress):
                 hallucination=tr.hallucination, hallucination_reason=tr.hallucination_reason,
                 gloss_en=tr.gloss_en, gloss_label=GLOSS_LABEL if tr.gloss_en is not None else None,
                 cues=cues, transmission=tx.transmission, options={})
-            utc = tx.utc_start.isoformat(timespec="milliseconds").replace("+00:00", "Z") if tx.utc_start else None
+            utc = (tx.utc_start.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                   if tx.utc_start else None)
             yield ptx, {
                 "channel": f"{tx.channel_hz / 1e6:.4f} MHz", "captured_at": utc, "clip_samples": tx.samples,
                 "meta": {"channel_hz": tx.channel_hz, "sample_start": tx.sample_start,

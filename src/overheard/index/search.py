@@ -41,6 +41,12 @@ class Filters:
     include_boilerplate: bool = False
 
 
+def since_bound(stamp: str) -> str:
+    """A lower time bound that compares right against stored times of either precision:
+    '…T14:00:00Z' sorts after '…T14:00:00.060Z' as text, '…T14:00:00' sorts before both."""
+    return stamp[:-1] if stamp.endswith("Z") else stamp
+
+
 def filter_sql(conn: sqlite3.Connection, f: Filters) -> tuple[list[str], list]:
     """WHERE clauses over ``u`` (utterances) and ``s`` (sources) for these filters."""
     where, params = [], []
@@ -62,7 +68,7 @@ def filter_sql(conn: sqlite3.Connection, f: Filters) -> tuple[list[str], list]:
         where.append("u.id BETWEEN ? AND ?"); params += [lo or 0, hi or -1]
         where.append("u.source_id = ?"); params.append(f.source_id)
     if f.since:
-        where.append("u.captured_at >= ?"); params.append(f.since)
+        where.append("u.captured_at >= ?"); params.append(since_bound(f.since))
     if f.until:
         where.append("u.captured_at <= ?"); params.append(f.until)
     if f.code or f.stance or f.status or f.detector:

@@ -237,7 +237,12 @@ def ingest_paths(store: Store, paths: Iterable[str | os.PathLike], opts: IngestO
     """Ingest every file under ``paths``; one file's failure never stops the others."""
     results = []
     for path, skip in (files if files is not None else discover(paths)):
-        result = FileResult(path, "skipped", skip) if skip else ingest_file(store, path, opts)
+        try:
+            result = FileResult(path, "skipped", skip) if skip else ingest_file(store, path, opts)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:      # a reader bug must not stop the batch; say what happened
+            result = FileResult(path, "failed", f"unexpected error: {type(exc).__name__}: {exc}")
         results.append(result)
         if on_file:
             on_file(result)

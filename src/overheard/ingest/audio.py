@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..store import Store, sha256_file, utc_now
+from ..store.evidence import EvidenceChanged
 
 NAME, VERSION = "audio", "1"
 AUDIO_EXTS = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".oga", ".m4a", ".aac", ".wma", ".amr",
@@ -70,6 +71,8 @@ def ingest_audio(store: Store, path: Path, opts, result_cls):
                 "source_id": source_id, "sha256": sha, "size": size, "original_name": path.name,
                 "reader": NAME, "kind": kind, "duration_s": info.duration_s, "run_id": run_id,
                 "contributor": opts.contributor})
+    except EvidenceChanged as exc:
+        return result_cls(path, "failed", str(exc).replace(f"{path.name} ", "", 1), sha)
     except BaseException:
         if created:
             store.evidence.remove(sha)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timezone
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..store import Store, sha256_file, utc_now
+from ..store.evidence import EvidenceChanged
 
 NAME, VERSION = "sdr-capture", "1"
 CAPTURE_EXTS = {".sigmf-meta", ".sigmf", ".cu8", ".cs8", ".cs16", ".cf32"}
@@ -50,7 +52,8 @@ def ingest_capture(store: Store, path: Path, opts, result_cls):
     existing = store.source_by_sha(sha)
     if existing is not None:
         return result_cls(path, "present", f"already present as source {existing['id']}", sha, existing["id"])
-    start = cap.start_time.isoformat().replace("+00:00", "Z") if cap.start_time else opts.captured_at
+    start = (cap.start_time.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+             if cap.start_time else opts.captured_at)
     meta = {"capture_kind": cap.kind, "datatype": cap.datatype, "n_samples": cap.n_samples,
             "channel_step": opts.channel_step, "channels": opts.channels, "demod": opts.demod,
             "lang": opts.lang, "mode": "radio",
@@ -83,6 +86,8 @@ def ingest_capture(store: Store, path: Path, opts, result_cls):
                 "source_id": source_id, "sha256": sha, "size": path.stat().st_size, "original_name": path.name,
                 "reader": NAME, "kind": opts.kind or "radio", "run_id": run_id, "contributor": opts.contributor,
                 "files": {role: hashes[role] for _, role in files}})
+    except EvidenceChanged as exc:
+        return result_cls(path, "failed", str(exc).replace(f"{path.name} ", "", 1), sha)
     except BaseException:
         for digest in created:
             store.evidence.remove(digest)

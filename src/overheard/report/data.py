@@ -71,7 +71,8 @@ class ReportData:
 def _filters(opts: ReportOptions) -> tuple[str, list]:
     where, params = ["1 = 1"], []
     if opts.since:
-        where.append("u.captured_at >= ?"); params.append(opts.since)
+        from ..index.search import since_bound
+        where.append("u.captured_at >= ?"); params.append(since_bound(opts.since))
     if opts.until:
         where.append("u.captured_at <= ?"); params.append(opts.until)
     if opts.source_ids:

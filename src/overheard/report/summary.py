@@ -76,7 +76,8 @@ def morale_summary(store: Store, detector_version: str, *, by: str = "week", gro
     bucket_sql = f"coalesce({BUCKETS[by].format(col='u.captured_at')}, 'undated')"
     where, params = ["a.detector_version = ?", "a.status IN ('ok', 'truncated')"], [detector_version]
     if since:
-        where.append("u.captured_at >= ?"); params.append(since)
+        from ..index.search import since_bound
+        where.append("u.captured_at >= ?"); params.append(since_bound(since))
     if until:
         where.append("u.captured_at <= ?"); params.append(until)
     if source_ids:

@@ -158,8 +158,11 @@ class Store:
         if ref.isdigit():
             row = self.conn.execute("SELECT * FROM sources WHERE id = ?", (int(ref),)).fetchone()
         else:
-            rows = self.conn.execute("SELECT * FROM sources WHERE sha256 LIKE ? LIMIT 2",
-                                     (ref.lower() + "%",)).fetchall()
+            ref_hex = ref.lower()
+            if not ref_hex or any(c not in "0123456789abcdef" for c in ref_hex):
+                raise StoreError(f"source {ref!r}: not an id, a SHA-256 prefix or a source file name")
+            rows = self.conn.execute("SELECT * FROM sources WHERE substr(sha256, 1, ?) = ? LIMIT 2",
+                                     (len(ref_hex), ref_hex)).fetchall()
             if len(rows) > 1:
                 raise StoreError(f"source {ref!r}: prefix matches several sources; give more characters")
             row = rows[0] if rows else None

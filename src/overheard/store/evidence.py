@@ -18,6 +18,10 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+class EvidenceChanged(Exception):
+    """The bytes copied into evidence are not the bytes that were hashed."""
+
+
 class EvidenceStore:
     def __init__(self, root: Path):
         self.root = root
@@ -31,11 +35,17 @@ class EvidenceStore:
         return sha256, self._place(sha256, lambda fh: fh.write(data))
 
     def put_file(self, src: Path, sha256: str) -> bool:
-        """Copy ``src`` in (streamed, for large recordings); returns True when newly created."""
+        """Copy ``src`` in (streamed, for large recordings); returns True when newly created.
+        The copy is hashed as it is written: a file that changed since it was hashed (a
+        recording still being written) raises EvidenceChanged and nothing is placed."""
         def copy(fh):
+            digest = hashlib.sha256()
             with open(src, "rb") as inp:
                 while chunk := inp.read(CHUNK):
+                    digest.update(chunk)
                     fh.write(chunk)
+            if digest.hexdigest() != sha256:
+                raise EvidenceChanged(f"{src.name} changed while being ingested (still being written?)")
         return self._place(sha256, copy)
 
     def _place(self, sha256: str, write) -> bool:

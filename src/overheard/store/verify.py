@@ -53,13 +53,27 @@ def verify_store(store: Store) -> VerifyReport:
     report.problems += [str(p) for p in problems]
     report.audit_rows, report.audit_head = n, head
 
-    # Every source must have been entered through the audited path.
-    audited = set()
+    # Every source must have been entered through the audited path, and still be the source
+    # its ingest row describes: the same id, and the same companion files.
+    ingested: dict[str, dict] = {}
     for (details,) in store.conn.execute("SELECT details FROM audit_log WHERE action = 'ingest'"):
         try:
-            audited.add(json.loads(details).get("sha256"))
+            d = json.loads(details)
         except json.JSONDecodeError:
-            pass   # an altered row is already reported by the chain check
-    for sha in sorted(primaries - audited):
-        report.problems.append(f"source {sha[:16]}…: no ingest entry in the audit log")
+            continue   # an altered row is already reported by the chain check
+        ingested[d.get("sha256")] = d
+    companions: dict[int, dict[str, str]] = {}
+    for row in store.conn.execute("SELECT source_id, role, sha256 FROM source_files"):
+        companions.setdefault(row["source_id"], {})[row["role"]] = row["sha256"]
+    for row in store.conn.execute("SELECT id, sha256 FROM sources ORDER BY id"):
+        d = ingested.get(row["sha256"])
+        if d is None:
+            report.problems.append(f"source {row['sha256'][:16]}…: no ingest entry in the audit log")
+            continue
+        if d.get("source_id") != row["id"]:
+            report.problems.append(f"source {row['id']}: its file hash belongs to source {d.get('source_id')} "
+                                   "in the audit log (rows swapped or altered)")
+        recorded = {k: v for k, v in (d.get("files") or {}).items() if k != "primary"}
+        if recorded != companions.get(row["id"], {}):
+            report.problems.append(f"source {row['id']}: its companion files differ from those recorded at ingest")
     return report

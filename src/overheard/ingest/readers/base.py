@@ -61,9 +61,17 @@ def parse_time(value: str | int | float | None, *, what: str = "time") -> str | 
     """ISO 8601 (any offset) or Unix seconds → UTC ISO 8601 'YYYY-MM-DDTHH:MM:SSZ'."""
     if value is None or value == "":
         return None
+    if isinstance(value, bool):
+        raise IngestError(f"{what} {value!r} is not a date/time")
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().replace(".", "", 1).isdigit()
                                            and len(value.strip()) >= 9):
-        dt = datetime.fromtimestamp(float(value), tz=timezone.utc)
+        seconds = float(value)
+        if seconds > 1e11:            # epoch milliseconds, as many chat exports write them
+            seconds /= 1000.0
+        try:
+            dt = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise IngestError(f"{what} {value!r} is not a usable Unix time") from None
     else:
         raw = str(value).strip()
         if len(raw) == 8 and raw.isdigit():
