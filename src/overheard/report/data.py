@@ -95,7 +95,7 @@ def corpus_stats(store: Store, opts: ReportOptions) -> dict:
     kinds = dict(store.conn.execute(f"SELECT u.kind, count(*) {base} GROUP BY u.kind ORDER BY 2 DESC",
                                     params).fetchall())
     audio_s = store.conn.execute(
-        f"SELECT coalesce(sum(s.duration_s), 0) FROM sources s WHERE s.reader = 'audio' AND s.id IN"
+        f"SELECT coalesce(sum(s.duration_s), 0) FROM sources s WHERE s.reader IN ('audio', 'sdr-capture') AND s.id IN"
         f" (SELECT DISTINCT u.source_id {base})", params).fetchone()[0]
     speech_s = store.conn.execute(
         f"SELECT coalesce(sum(u.end_s - u.start_s), 0) {base} AND u.start_s IS NOT NULL", params).fetchone()[0]
