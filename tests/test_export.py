@@ -34,3 +34,11 @@ def test_export_rejects_unknown_format(cli):
     cli("ingest", EXAMPLES / "messages.jsonl")
     r = cli("export", "--format", "xml")
     assert r.exit_code == 2 and "expected jsonl, csv, vtt, srt, package or sigmf" in r.output
+
+
+def test_output_into_a_missing_folder_is_one_line(cli, tmp_path):
+    cli("ingest", EXAMPLES / "messages.jsonl")
+    for args in (["export", "--out", tmp_path / "nope" / "u.jsonl"],
+                 ["report", "--out", tmp_path / "nope" / "r.html"]):
+        r = cli(*args)
+        assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output

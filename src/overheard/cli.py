@@ -32,6 +32,12 @@ def fail(message: str, code: int = 1) -> "typer.Exit":
     return typer.Exit(code)
 
 
+def check_out(path: Path | None) -> None:
+    """An output path whose folder is missing gets one line, not a traceback."""
+    if path is not None and not path.resolve().parent.is_dir():
+        raise fail(f"{path}: folder {path.resolve().parent} does not exist", 2)
+
+
 def open_store(create: bool = False) -> Store:
     try:
         return Store(State.store_path, create=create)
@@ -221,6 +227,7 @@ def export(
     """Export utterances or findings with provenance, subtitle tracks, or an evidence package."""
     from .export import iter_findings, iter_utterances, write_csv, write_findings_csv, write_jsonl
 
+    check_out(out)
     if fmt not in ("jsonl", "csv", "vtt", "srt", "package", "sigmf"):
         raise fail(f"--format {fmt!r}: expected jsonl, csv, vtt, srt, package or sigmf", 2)
     if rows not in ("utterances", "findings"):
@@ -590,6 +597,7 @@ def clip(
     """Cut one transmission's audio out of its original (a derived file with lineage)."""
     from .clips import ClipError, clip_for
 
+    check_out(out)
     store = open_store()
     try:
         path = clip_for(store, utterance, pad_s=pad)
@@ -620,6 +628,8 @@ def report(
 
     if by not in ("day", "week", "month"):
         raise fail(f"--by {by!r}: expected day, week or month", 2)
+    check_out(out)
+    check_out(pdf)
     store = open_store()
     try:
         opts = ReportOptions(since=parse_time(since, what="--since") if since else None,
