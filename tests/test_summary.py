@@ -52,3 +52,15 @@ def test_summary_cli_json(cli):
     assert {row["group"] for row in rows} == {"article", "radio", "call", "message"}
     assert all("resolve" in row["codes"] for row in rows)
     assert cli("summary", "--by", "fortnight").exit_code == 2
+
+
+def test_weeks_are_named_by_their_monday_and_do_not_split_at_new_year(store, tmp_path):
+    f = tmp_path / "ny.jsonl"
+    rows = [{"time": t, "text": "Мне страшно"} for t in ("2024-12-30T10:00:00Z", "2025-01-01T09:00:00Z",
+                                                         "2025-01-05T23:00:00Z", "2025-01-06T00:00:00Z")]
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    ingest_paths(store, [f])
+    det = load_detector()
+    analyze_store(store, det)
+    cells = morale_summary(store, det.version, by="week", group="all")
+    assert [(c.bucket, c.n) for c in cells] == [("2024-12-30", 3), ("2025-01-06", 1)]

@@ -14,7 +14,8 @@ LOW_MORALE = ("fear", "distress", "self_harm", "deceived", "unwilling", "coercio
               "casualties", "infighting", "civilian_harm", "neglect")
 CODES = LOW_MORALE + ("resolve",)
 BUCKETS = {"day": "substr({col}, 1, 10)",
-           "week": "strftime('%Y-W%W', {col})",
+           # a week is named by its Monday (ISO weeks run Monday–Sunday): no week 00/53 split at new year
+           "week": "date({col}, 'weekday 0', '-6 days')",
            "month": "substr({col}, 1, 7)",
            "all": "'all'"}
 GROUPS = {"source": "CASE WHEN s.reader = 'transcript-lines' THEN s.title ELSE s.original_name END || ' #' || s.id", "channel": "coalesce(u.channel, s.channel, '(no channel)')",

@@ -349,16 +349,9 @@ def bucket_range(by: str, bucket: str) -> tuple[str, str] | None:
             d = datetime.strptime(bucket, "%Y-%m")
             nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
             return d.strftime("%Y-%m-%dT00:00:00Z"), (nxt - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if by == "week":
-            year, week = bucket.split("-W")
-            jan1 = datetime(int(year), 1, 1)
-            # %W: weeks start on Monday; days before the first Monday are week 00
-            first_monday = jan1 + timedelta(days=(7 - jan1.weekday()) % 7)
-            start = first_monday + timedelta(weeks=int(week) - 1) if int(week) > 0 else jan1
-            end = first_monday + timedelta(weeks=int(week)) - timedelta(seconds=1)
-            start = max(start, jan1)
-            end = min(end, datetime(int(year), 12, 31, 23, 59, 59))
-            return start.strftime("%Y-%m-%dT%H:%M:%SZ"), end.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if by == "week":                     # labelled by the week's Monday (report.summary)
+            d = datetime.strptime(bucket, "%Y-%m-%d")
+            return d.strftime("%Y-%m-%dT00:00:00Z"), (d + timedelta(days=7, seconds=-1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         return None
     return None
