@@ -132,3 +132,21 @@ def test_silence_is_zero_transmissions_and_bad_audio_fails_cleanly(cli, tmp_path
     with Store(cli.store_dir) as store:
         assert store.conn.execute("SELECT status FROM processing").fetchone()[0] == "done"
         assert store.counts()["sources"] == 1
+
+
+def test_a_source_held_by_a_live_process_is_not_processed_twice(store, short_radio):
+    import subprocess as sp
+    ingest_file(store, short_radio, IngestOptions(lang="ru"))
+    sleeper = sp.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        import socket
+        with store.transaction() as conn:
+            conn.execute("UPDATE processing SET status = 'running', claimed_by = ?",
+                         (f"{socket.gethostname()}:{sleeper.pid}",))
+        report = process_store(store, gloss=False, analyze=False)
+        assert report.transmissions == 0 and "being processed by process" in report.failed[0]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    report = process_store(store, gloss=False, analyze=False)     # the holder is gone: taken over
+    assert report.transmissions >= 3 and not report.failed

@@ -80,11 +80,16 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
         mode = meta.get("mode", "radio")
         resume = float(src["done_until_s"] or 0.0)
         with store.transaction():
+            holder = _live_holder(store.conn.execute("SELECT status, claimed_by FROM processing WHERE source_id = ?",
+                                                     (src["id"],)).fetchone())
+            if holder:
+                report.failed.append(f"{src['original_name']} (source {src['id']}): being processed by {holder}; skipped")
+                continue
             run_id = store.start_run("process", component=PIPELINE_VERSION, component_version=lm.name,
                                      params={"model": lm.lineage(), "mode": mode, "lang": src_lang,
                                              "gloss": gloss, "resume_from_s": resume})
-            store.conn.execute("UPDATE processing SET status = 'running', run_id = ?, error = NULL,"
-                               " updated_at = ? WHERE source_id = ?", (run_id, utc_now(), src["id"]))
+            store.conn.execute("UPDATE processing SET status = 'running', run_id = ?, error = NULL, claimed_by = ?,"
+                               " updated_at = ? WHERE source_id = ?", (run_id, _me(), utc_now(), src["id"]))
         n = 0
         progress = (lambda d, t, sid=src["id"]: on_progress(sid, d, t)) if on_progress else None
         if src["reader"] == "sdr-capture":
@@ -126,6 +131,31 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
     if analyze:
         report.analyze = _analyze(store)
     return report
+
+
+def _me() -> str:
+    import os
+    import socket
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _live_holder(row) -> str | None:
+    """Who else is processing this source right now (a live process on this host), if anyone.
+    A claim left by a killed run is stale and is taken over: that is how a run resumes."""
+    import os
+    import socket
+    if row is None or row["status"] != "running" or not row["claimed_by"]:
+        return None
+    host, _, pid = row["claimed_by"].rpartition(":")
+    if row["claimed_by"] == _me() or host != socket.gethostname() or not pid.isdigit():
+        return None      # another host's claim cannot be checked here: the store is one machine's
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return f"process {pid}"
 
 
 def _analyze(store: Store) -> dict:

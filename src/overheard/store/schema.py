@@ -269,6 +269,10 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 6: which process holds a source while it is being processed (host:pid)
+    [
+        "ALTER TABLE processing ADD COLUMN claimed_by TEXT",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
