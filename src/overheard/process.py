@@ -243,9 +243,8 @@ def _capture_transmissions(store: Store, src, lm, lang, gloss: bool, progress):
     """Channelise + demodulate an SDR capture and transcribe each transmission; yields
     (ProcessedTransmission, store options). Transmissions already stored (same channel and
     first sample) are skipped, which makes a killed run resumable."""
-    from .audio import cues as _cues
-    from .audio.pipeline import GLOSS_LABEL, ProcessedTransmission
-    from .audio.transcribe import TranscribeOptions, Word, transcribe_items
+    from .audio.pipeline import from_transcript
+    from .audio.transcribe import TranscribeOptions, transcribe_items
     from .ingest.capture import materialised
     from .sdr import iter_capture_transmissions
 
@@ -269,16 +268,7 @@ def _capture_transmissions(store: Store, src, lm, lang, gloss: bool, progress):
 
         for key, tr in transcribe_items(items(), model=lm, options=TranscribeOptions(lang=lang, task_gloss=gloss)):
             tx = held.pop(key)
-            words = [Word(round(tx.start_s + w.start_s, 3), round(tx.start_s + w.end_s, 3), w.word, w.probability)
-                     for w in tr.words]
-            cues = _cues.measure(tx.samples, text=tr.text or None, words=tr.words if tr.text else None)
-            ptx = ProcessedTransmission(
-                index=tx.index, start_s=tx.start_s, end_s=tx.end_s, text=tr.text, raw_text=tr.raw_text,
-                lang=tr.lang, lang_prob=tr.lang_prob, words=words, avg_logprob=tr.avg_logprob,
-                no_speech_prob=tr.no_speech_prob, mean_word_logprob=tr.mean_word_logprob,
-                hallucination=tr.hallucination, hallucination_reason=tr.hallucination_reason,
-                gloss_en=tr.gloss_en, gloss_label=GLOSS_LABEL if tr.gloss_en is not None else None,
-                cues=cues, transmission=tx.transmission, options={})
+            ptx = from_transcript(tx.index, tx.start_s, tx.end_s, tr, tx.samples, transmission=tx.transmission)
             utc = (tx.utc_start.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
                    if tx.utc_start else None)
             yield ptx, {

@@ -186,28 +186,24 @@ def process_audio(
         tx, a = held.pop(key)
         if o.trim_every and n_done % o.trim_every == 0:
             release_memory()
-        words = [Word(round(tx.start_s + w.start_s, 3), round(tx.start_s + w.end_s, 3), w.word, w.probability) for w in tr.words]
-        vc = _cues.measure(a, text=tr.text or None, words=tr.words if tr.text else None) if o.cues else None
-        yield ProcessedTransmission(
-            index=tx.index,
-            start_s=tx.start_s,
-            end_s=tx.end_s,
-            text=tr.text,
-            raw_text=tr.raw_text,
-            lang=tr.lang,
-            lang_prob=tr.lang_prob,
-            words=words,
-            avg_logprob=tr.avg_logprob,
-            no_speech_prob=tr.no_speech_prob,
-            mean_word_logprob=tr.mean_word_logprob,
-            hallucination=tr.hallucination,
-            hallucination_reason=tr.hallucination_reason,
-            gloss_en=tr.gloss_en,
-            gloss_label=GLOSS_LABEL if tr.gloss_en is not None else None,
-            cues=vc,
-            transmission=tx,
-            options={**lin, "window": tr.window, "window_items": tr.window_items},
-        )
+        yield from_transcript(tx.index, tx.start_s, tx.end_s, tr, a, transmission=tx, cues=o.cues,
+                              options={**lin, "window": tr.window, "window_items": tr.window_items})
+
+
+def from_transcript(index: int, start_s: float, end_s: float, tr, samples: np.ndarray, *,
+                    transmission, cues: bool = True, options: dict | None = None) -> ProcessedTransmission:
+    """One transmission's result from its Whisper transcript and audio (word times moved to
+    source time, voice cues measured). Shared by recordings and demodulated SDR channels."""
+    words = [Word(round(start_s + w.start_s, 3), round(start_s + w.end_s, 3), w.word, w.probability)
+             for w in tr.words]
+    vc = _cues.measure(samples, text=tr.text or None, words=tr.words if tr.text else None) if cues else None
+    return ProcessedTransmission(
+        index=index, start_s=start_s, end_s=end_s, text=tr.text, raw_text=tr.raw_text, lang=tr.lang,
+        lang_prob=tr.lang_prob, words=words, avg_logprob=tr.avg_logprob, no_speech_prob=tr.no_speech_prob,
+        mean_word_logprob=tr.mean_word_logprob, hallucination=tr.hallucination,
+        hallucination_reason=tr.hallucination_reason, gloss_en=tr.gloss_en,
+        gloss_label=GLOSS_LABEL if tr.gloss_en is not None else None, cues=vc, transmission=transmission,
+        options=options or {})
 
 
 def process_to_list(path: str | os.PathLike, **kw) -> list[ProcessedTransmission]:
