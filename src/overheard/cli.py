@@ -362,13 +362,15 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
 
 # --------------------------------------------------------------------------- analyze
 @app.command()
-def analyze(as_json: bool = typer.Option(False, "--json", help="Print the run's counts as JSON.")):
+def analyze(as_json: bool = typer.Option(False, "--json", help="Print the run's counts as JSON."),
+            fast: bool = typer.Option(False, "--fast", help="Rules alone: ~2x faster, lower recall"
+                                      " (a detector version of its own).")):
     """Detect morale indicators in every utterance not yet analysed by the current detector."""
     from .analyse import load_detector
     from .analyse.apply import analyze_store, pending_count
 
     store = open_store()
-    det = load_detector()
+    det = load_detector(fast=fast)
     todo = pending_count(store, det.version)
     with Progress(TextColumn("[bold]analyze"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True,
@@ -419,13 +421,24 @@ def eval_indicators(
     baseline: bool = typer.Option(True, "--baseline/--no-baseline",
                                   help="Also evaluate the plain keyword baseline, in the same run."),
     misses: int = typer.Option(10, "--misses", help="How many worst misses to list."),
+    fast: bool = typer.Option(False, "--fast", help="Evaluate the rules alone (analyze --fast)."),
+    loro: bool = typer.Option(False, "--loro", help="Leave-one-recording-out: retrain the learned model"
+                              " without each recording of the gold file, then score it (minutes)."),
 ):
-    """Precision/recall/F1 of the indicator detector on gold utterances."""
+    """Precision/recall/F1 and stance accuracy of the indicator detector on gold utterances."""
     from .analyse import evaluate as ev
     from .analyse import load_detector
 
     try:
-        result = ev.evaluate(load_detector(), gold)
+        if loro:
+            with Progress(TextColumn("[bold]LORO {task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err, transient=True, disable=as_json) as progress:
+                n_groups = len({ev.recording_of(r["id"]) for r in ev.load_gold(gold)})
+                task = progress.add_task("", total=n_groups)
+                result = ev.evaluate_loro(gold, fast=fast, progress=lambda g: progress.update(
+                    task, advance=1, description=g))
+        else:
+            result = ev.evaluate(load_detector(fast=fast), gold)
         base = ev.evaluate(__import__("overheard.analyse.baseline", fromlist=["KeywordBaseline"])
                            .KeywordBaseline(), gold) if baseline else None
     except (ValueError, OSError) as exc:
@@ -437,10 +450,45 @@ def eval_indicators(
                                if k in base}
         print(json.dumps(out, ensure_ascii=False))
         return
-    ev.render_report(result, title=f"detector {result.get('detector')} on {gold}", console=console,
-                     show_misses=misses)
+    ev.render_report(result, title=f"{'LORO: ' if loro else ''}detector {result.get('detector')} on {gold}",
+                     console=console, show_misses=misses)
+    if loro and "learned_only" in result:
+        lo = result["learned_only"]["micro"]
+        console.print(f"learned model alone (LORO): micro P {lo['precision']:.3f} R {lo['recall']:.3f}"
+                      f" F1 {lo['f1']:.3f}")
     if base is not None:
         ev.render_comparison({"detector": result, "keyword baseline": base}, console=console)
+
+
+# --------------------------------------------------------------------------- train
+train_app = typer.Typer(no_args_is_help=True, help="Rebuild trained components from their shipped corpora.")
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("indicators")
+def train_indicators(
+    out: Path = typer.Option(None, "--out", help="Where to write the model (.npz); default: the shipped"
+                             " model file inside the package."),
+    corpus: Path = typer.Option(None, "--corpus", exists=True, file_okay=False,
+                                help="Corpus folder with MANIFEST.json (default: the shipped corpus)."),
+):
+    """Train the learned indicator model (scikit-learn, deterministic) from the annotated corpus."""
+    from .analyse import train as tr
+
+    try:
+        rows = tr.load_corpus(corpus or tr.CORPUS_DIR)
+    except (ValueError, OSError) as exc:
+        raise fail(str(exc), 2)
+    target = out or tr.MODEL_PATH
+    if not target.parent.exists():
+        raise fail(f"{target}: folder {target.parent} does not exist", 2)
+    with Progress(TextColumn("[bold]train {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("", total=len(tr.CODES))
+        model = tr.train(rows, progress=lambda code: progress.update(task, advance=1, description=code))
+    model.save(target)
+    pos = ", ".join(f"{c} {n}" for c, n in model.meta["positives"].items())
+    console.print(f"{target}: {model.version} from {len(rows)} utterances ({pos})")
 
 
 # --------------------------------------------------------------------------- summary

@@ -36,7 +36,7 @@ def pending_count(store: Store, version: str) -> int:
 
 def analyze_store(store: Store, detector=None, *, batch: int = BATCH,
                   on_batch: Callable[[int], None] | None = None) -> AnalyzeReport:
-    from .indicators import load_detector
+    from .hybrid import load_detector
     det = detector or load_detector()
     version = det.version
     report = AnalyzeReport(None, version)

@@ -129,6 +129,15 @@ class _Lang:
         return toks
 
 
+def cut_text(text: str) -> tuple[str, str, str | None]:
+    """The part of ``text`` that is analysed: all of it, or the first MAX_CHARS cut at a word."""
+    if len(text) <= MAX_CHARS:
+        return text, "ok", None
+    cut = text.rfind(" ", MAX_CHARS - 200, MAX_CHARS)
+    cut = cut if cut > 0 else MAX_CHARS
+    return text[:cut], "truncated", f"analysed the first {cut} of {len(text)} characters"
+
+
 _CLAUSE_CHARS = frozenset(",;:—–()\"«»“”.!?…")
 
 
@@ -171,14 +180,7 @@ class Detector:
         l = self.norm_lang(lang)
         if l is None:
             return AnalysisResult([], "unsupported", f"language {lang!r} not supported (ru, uk, en)")
-        status, note = "ok", None
-        work = text
-        if len(text) > MAX_CHARS:
-            cut = text.rfind(" ", MAX_CHARS - 200, MAX_CHARS)
-            cut = cut if cut > 0 else MAX_CHARS
-            work = text[:cut]
-            status = "truncated"
-            note = f"analysed the first {cut} of {len(text)} characters"
+        work, status, note = cut_text(text)
         findings = self._analyze(work, self._lang(l))
         return AnalysisResult(findings, status, note)
 

