@@ -1,4 +1,5 @@
-"""Throughput and memory of the morale-indicator detector.
+"""Throughput and memory of the morale-indicator detector: the shipped detector (rules +
+learned model), the rules alone (`analyze --fast`) and the keyword baseline, in one run.
 
     .venv/bin/python bench/bench_analyze.py [--n 50000] [--gold PATH]
 
@@ -24,7 +25,7 @@ except ImportError:  # running from a checkout without an install
     sys.path.insert(0, str(ROOT / "src"))
 
 from overheard.analyse.baseline import KeywordBaseline  # noqa: E402
-from overheard.analyse.indicators import load_detector  # noqa: E402
+from overheard.analyse import load_detector  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -47,28 +48,30 @@ def main() -> int:
     print(f"source: {gold} ({len(items)} texts, x{reps} = {len(batch)} utterances, "
           f"{sum(len(t) for t, _ in batch) / len(batch):.0f} chars/utt)")
 
-    t0 = time.perf_counter()
-    det = load_detector()
-    det.analyze_many(items[:50])  # load morphology and lexicons
-    t_load = time.perf_counter() - t0
-    print(f"detector {det.version}: load+warm-up {t_load:.2f}s")
+    for label, fast in (("rules + learned model (default)", False), ("rules alone (--fast)", True)):
+        t0 = time.perf_counter()
+        det = load_detector(fast=fast)
+        det.analyze_many(items[:50])  # load morphology, lexicons and the model
+        t_load = time.perf_counter() - t0
+        print(f"== {label}: {det.version}: load+warm-up {t_load:.2f}s")
 
-    t0 = time.perf_counter()
-    res = det.analyze_many(batch)
-    dt = time.perf_counter() - t0
-    nf = sum(len(r.findings) for r in res)
-    print(f"analyze_many (repeated texts): {len(batch) / dt:,.0f} utt/s  ({dt:.2f}s, {nf} findings)")
+        t0 = time.perf_counter()
+        res = det.analyze_many(batch)
+        dt = time.perf_counter() - t0
+        nf = sum(len(r.findings) for r in res)
+        print(f"analyze_many (repeated texts): {len(batch) / dt:,.0f} utt/s  ({dt:.2f}s, {nf} findings)")
 
-    uniq = [(f"{t} {i}", l) for i, (t, l) in enumerate(batch[:20_000])]
-    t0 = time.perf_counter()
-    det.analyze_many(uniq)
-    dt = time.perf_counter() - t0
-    print(f"analyze_many (20,000 unique variants): {len(uniq) / dt:,.0f} utt/s")
+        uniq = [(f"{t} {i}", l) for i, (t, l) in enumerate(batch[:20_000])]
+        t0 = time.perf_counter()
+        det.analyze_many(uniq)
+        dt = time.perf_counter() - t0
+        print(f"analyze_many (20,000 unique variants): {len(uniq) / dt:,.0f} utt/s")
 
-    big = "Мне страшно, нас бросили. " * 40_000  # ~1 MB message
-    t0 = time.perf_counter()
-    r = det.analyze(big, "ru")
-    print(f"1 MB message: status={r.status} in {time.perf_counter() - t0:.3f}s ({r.note})")
+        big = "Мне страшно, нас бросили. " * 40_000  # ~1 MB message
+        t0 = time.perf_counter()
+        r = det.analyze(big, "ru")
+        print(f"1 MB message: status={r.status} in {time.perf_counter() - t0:.3f}s ({r.note})")
+        print(f"peak RSS so far: {peak_rss_mb():.0f} MB")
 
     kb = KeywordBaseline()
     t0 = time.perf_counter()

@@ -52,18 +52,19 @@ def main() -> int:
                 ingest_paths(store, [path], IngestOptions(kind="radio"))
             print(f"built store: {store.counts()['utterances']:,} utterances in {time.perf_counter() - t:.0f} s")
         n = store.counts()["utterances"]
-        det = load_detector()
-        todo = pending_count(store, det.version)
-        rss_before = rss_mb()
-        t = time.perf_counter()
-        rep = analyze_store(store, det)
-        el = time.perf_counter() - t
-        if todo:
-            print(f"ANALYZE {rep.analysed:,} utterances in {el:.1f} s = {rep.analysed / el:,.0f} utterances/s "
-                  f"(target ≥ 2,000), {rep.findings:,} findings; peak RSS {rss_mb():.0f} MB "
-                  f"(before {rss_before:.0f} MB; target ≤ 500 MB)")
-        else:
-            print(f"analyze: nothing pending for {det.version}")
+        for label, fast in (("rules + learned model", False), ("rules alone (--fast)", True)):
+            det = load_detector(fast=fast)
+            todo = pending_count(store, det.version)
+            rss_before = rss_mb()
+            t = time.perf_counter()
+            rep = analyze_store(store, det)
+            el = time.perf_counter() - t
+            if todo:
+                print(f"ANALYZE [{label}, {det.version}] {rep.analysed:,} utterances in {el:.1f} s = "
+                      f"{rep.analysed / el:,.0f} utterances/s, {rep.findings:,} findings; peak RSS {rss_mb():.0f} MB "
+                      f"(before {rss_before:.0f} MB; target ≤ 1,000 MB)")
+            else:
+                print(f"analyze: nothing pending for {det.version}")
         out = work / "report.html"
         t = time.perf_counter()
         data = write_report(store, ReportOptions(by="week"), out)

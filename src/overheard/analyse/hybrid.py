@@ -5,22 +5,28 @@
     det = load_detector(fast=True)        # rules alone (~10x faster, lower recall)
     res = det.analyze("Мам, тут такое творится, я не знаю, как это пережить.", "ru")
 
-For each code the rules answer first: a rule that fires gives the finding its exact words,
-its rule id and its stance. Where no rule fires, the learned model (``learned.py``) makes
+For each code the rules answer first: a rule that fires gives the finding its exact words
+and its rule id. Where no rule fires, the learned model (``learned.py``) makes
 the finding when its calibrated probability for the utterance reaches the code's
-threshold; its evidence is the sentence (or clause of a long sentence) that scores
-highest for that code, and its stance comes from the model's stance classifier.
+threshold (0.5: more likely than not) and the sentence (or clause of a long sentence)
+that scores highest for that code has at least three words — that sentence is the
+evidence. The stance of every finding comes from the model's stance classifier, read over
+the sentence that holds the evidence.
 ``method`` says which: ``lemma-rule:<id>`` or ``model:<model version>``; a rule finding
 that the model also supports says ``lemma-rule:<id>+model``.
 """
 from __future__ import annotations
 
+import re
 import threading
 from typing import Iterable
 
 from .indicators import CODES, AnalysisResult, Detector, Finding, cut_text
 from .indicators import load_detector as load_rules_detector
 from .learned import LinearModel, load_model
+
+
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 class HybridDetector:
@@ -31,6 +37,7 @@ class HybridDetector:
         self.model = model or load_model()
         self.version = f"{self.rules.version}+{self.model.version}"
         self._thr = dict(zip(self.model.codes, map(float, self.model.thresholds)))
+        self._min_words = int(self.model.meta.get("min_evidence_words", 0))
 
     def analyze(self, text: str, lang: str) -> AnalysisResult:
         return self.analyze_many([(text, lang)])[0]
@@ -46,38 +53,45 @@ class HybridDetector:
             return base
         scored = self.model.score_many([(t, l) for _, t, l in todo])
         out = list(base)
-        pending = []                    # learned findings still needing a stance
+        pending = []                    # (k, code, score, start, end, method, window)
         for (k, text, lang), sc in zip(todo, scored):
-            res = base[k]
-            by_code = {f.code: f for f in res.findings}
-            merged = []
+            by_code = {f.code: f for f in base[k].findings}
             for code in self.model.codes:
                 p = sc.whole.get(code, 0.0)
                 f = by_code.get(code)
                 if f is not None:
-                    if p >= self._thr[code]:
-                        f = Finding(f.code, f.stance, round(max(f.score, p), 3), f.start, f.end,
-                                    f.method + "+model")
-                    merged.append(f)
+                    method = f.method + ("+model" if p >= self._thr[code] else "")
+                    win = _window_of(sc.windows, f.start, len(text))
+                    pending.append((k, code, round(max(f.score, p) if p >= self._thr[code] else f.score, 3),
+                                    f.start, f.end, method, win))
                 elif p >= self._thr[code]:
                     _, a, b = sc.best[code]
-                    merged.append([code, None, round(p, 3), a, b])
-                    pending.append((k, len(merged) - 1, text, lang))
-            out[k] = (res, merged)
+                    if len(_LETTER_WORD.findall(text[a:b])) < self._min_words:
+                        continue        # "Я 85-ый", "Держись!": too little text to stand as evidence
+                    pending.append((k, code, round(p, 3), a, b, "model:" + self.model.version, (a, b)))
         if pending:
-            X = self.model.features([t[m[3]:m[4]] for (k, i, t, l) in pending
-                                     for m in [out[k][1][i]]], [l for *_, l in pending])
-            stances = self.model.stance(X, [self.model.codes.index(out[k][1][i][0])
-                                            for k, i, *_ in pending])
-            for (k, i, _, _), st in zip(pending, stances):
-                code, _, p, a, b = out[k][1][i]
-                out[k][1][i] = Finding(code, st, p, a, b, "model:" + self.model.version)
-        for k, v in enumerate(out):
-            if isinstance(v, tuple):
-                res, merged = v
-                merged.sort(key=lambda f: (f.start, CODES.index(f.code)))
-                out[k] = AnalysisResult(merged, res.status, res.note)
+            # stance from the model's stance classifier over the sentence that holds the evidence:
+            # on the blind sets it beats the pronoun heuristic of the rules (docs/indicators.md)
+            texts = {k: t for k, t, _ in todo}
+            langs = {k: l for k, _, l in todo}
+            X = self.model.features([texts[k][w[0]:w[1]] for k, *_, w in pending],
+                                    [langs[k] for k, *_ in pending])
+            stances = self.model.stance(X, [self.model.codes.index(c) for _, c, *_ in pending])
+            found: dict[int, list] = {}
+            for (k, code, score, a, b, method, _), st in zip(pending, stances):
+                found.setdefault(k, []).append(Finding(code, st, score, a, b, method))
+            for k, fs in found.items():
+                fs.sort(key=lambda f: (f.start, CODES.index(f.code)))
+                out[k] = AnalysisResult(fs, base[k].status, base[k].note)
         return out
+
+
+def _window_of(windows: list, pos: int, n: int) -> tuple[int, int]:
+    """The sentence window that holds character ``pos`` (the whole text if none does)."""
+    for a, b in windows:
+        if a <= pos < b:
+            return a, b
+    return 0, n
 
 
 _HYBRID: HybridDetector | None = None
