@@ -160,3 +160,19 @@ def test_cli_train_and_eval(cli, tmp_path):
     assert "+linear-" in res["detector"]
     r = cli("eval", "indicators", "--gold", FIXTURES / "seed_labels.jsonl", "--json", "--fast")
     assert "+linear-" not in json.loads(r.stdout)["detector"]
+
+
+@pytest.mark.parametrize("name,floor", [("indicators_blind_d.jsonl", 0.80), ("indicators_written_c.jsonl", 0.78)])
+def test_shipped_detector_blind_floor(name, floor):
+    """Blind slices (never trained on, errors never read): measured 2026-12-03 with
+    linear-2026.12.1+9d3f9e6e: D micro F1 0.826 (P 0.812), C 0.810 (P 0.744); rules alone
+    0.585 and 0.767. A floor a few points under catches a model or corpus change that loses
+    generality."""
+    gold = FIXTURES / name
+    r = evaluate(load_detector(), gold)
+    rules = evaluate(load_detector(fast=True), gold)
+    assert r["micro"]["f1"] >= floor, r["micro"]
+    assert r["micro"]["f1"] > rules["micro"]["f1"] + 0.03, (r["micro"], rules["micro"])
+    assert r["stance_accuracy"] >= 0.85
+    for code in ("self_harm", "civilian_harm"):
+        assert r["per_code"][code]["precision"] >= 0.8, (code, r["per_code"][code])
