@@ -124,3 +124,40 @@ def test_workbench_plays_the_demodulated_audio_of_an_sdr_transmission(cli, captu
     assert "demodulated from the SDR capture" in page.text and "/audio/source/" not in page.text
     audio = c.get(f"/audio/utterance/{uid}?pad=0")
     assert audio.status_code == 200 and audio.content[:4] == b"OggS"
+
+
+def test_sigmf_data_outside_the_meta_folder_is_refused(cli, capture_dir, tmp_path):
+    """A crafted core:dataset ("../secret.bin") or a .sigmf-data symlink to another folder
+    must not pull that file into the evidence store (issue 13, High 1)."""
+    import os
+    d, _ = capture_dir
+    meta = json.loads((d / "tiny.sigmf-meta").read_text())
+    outside = tmp_path / "private"
+    outside.mkdir()
+    secret = outside / "secret.bin"
+    secret.write_bytes((d / "tiny.sigmf-data").read_bytes())     # a size that would pass every check
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    crafted = dict(meta)
+    crafted["global"] = {**meta["global"], "core:dataset": "../private/secret.bin"}
+    (inbox / "crafted.sigmf-meta").write_text(json.dumps(crafted))
+    (inbox / "linked.sigmf-meta").write_text(json.dumps(meta))
+    os.symlink(secret, inbox / "linked.sigmf-data")
+    r = cli("ingest", inbox)
+    assert r.exit_code == 1, r.output
+    for name in ("crafted.sigmf-meta", "linked.sigmf-meta"):
+        line = next(l for l in r.output.splitlines() if f"{name}:" in l)
+        assert "outside the metadata's folder" in line, line
+    with Store(cli.store_dir) as store:
+        assert store.counts()["sources"] == 0 and not list(store.evidence.iter_files())
+    # a Non-Conforming Dataset inside the folder is still taken
+    ok = inbox / "ok"
+    ok.mkdir()
+    (ok / "samples.bin").write_bytes(secret.read_bytes())
+    fine = dict(meta)
+    fine["global"] = {**meta["global"], "core:dataset": "samples.bin"}
+    (ok / "fine.sigmf-meta").write_text(json.dumps(fine))
+    r = cli("ingest", ok / "fine.sigmf-meta")
+    assert r.exit_code == 0, r.output
+    with Store(cli.store_dir) as store:
+        assert store.counts()["sources"] == 1

@@ -46,6 +46,13 @@ def ingest_capture(store: Store, path: Path, opts, result_cls):
         return result_cls(path, "failed", f"cannot read ({exc.strerror or exc})")
     files = [(path, "primary")]
     if cap.kind == "sigmf" and cap.data_path and Path(cap.data_path).resolve() != path.resolve():
+        # the data file becomes evidence: it must lie in the metadata's own folder, so that a
+        # crafted core:dataset ("../../etc/passwd") or a symlinked .sigmf-data cannot pull any
+        # other file of the analyst's disk into the store and its packages
+        real = Path(cap.data_path).resolve()
+        if not real.is_relative_to(path.resolve().parent):
+            return result_cls(path, "failed", f"data file {Path(cap.data_path).name} resolves outside the"
+                                              f" metadata's folder (to {real}); refused")
         files.append((Path(cap.data_path), "sigmf-data"))
     hashes = {role: sha256_file(f) for f, role in files}
     sha = hashes["primary"]
