@@ -111,3 +111,80 @@ def test_package_without_its_originals_or_with_duplicates_fails(package, tmp_pat
                 zout.writestr(info, zin.read(info.filename))
             zout.writestr("findings.jsonl", b"{}\n")
     assert any("more than once" in p for p in verify_package(dup).problems)
+
+
+def _repack(src, dst, manifest=None, extra=(), drop=()):
+    """Copy a package, optionally with a new manifest (and its hash) and extra members."""
+    import hashlib
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            if info.filename in drop or (manifest is not None and info.filename in ("manifest.json", "manifest.sha256")):
+                continue
+            zout.writestr(info, zin.read(info.filename))
+        if manifest is not None:
+            body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
+            zout.writestr("manifest.json", body)
+            zout.writestr("manifest.sha256", f"{hashlib.sha256(body).hexdigest()}  manifest.json\n")
+        for name, data in extra:
+            zout.writestr(name, data)
+
+
+@pytest.mark.parametrize("mutate,expect", [
+    (lambda m: [m], "not a JSON object"),
+    (lambda m: {**m, "members": [1, 2]}, "member 0 is not an object"),
+    (lambda m: {**m, "members": [{"sha256": "x", "role": "original"}]}, "member 0 is not an object"),
+    (lambda m: {**m, "members": "all"}, "'members' is not a list"),
+    (lambda m: {**m, "sources": [{"id": 1}]}, "source 0 has no sha256"),
+    (lambda m: {**m, "sources": []}, "holds no sources"),
+], ids=["list", "numbers", "no-path", "members-str", "source-no-sha", "empty"])
+def test_malformed_manifest_is_one_line_not_a_traceback(package, tmp_path, mutate, expect):
+    """Issue 13, Low 6 and 7: malformed manifests and empty packages are refused cleanly."""
+    out, manifest = package
+    bad = tmp_path / "bad.zip"
+    _repack(out, bad, manifest=mutate(dict(manifest)))
+    rep = verify_package(bad)
+    assert not rep.ok and any(expect in p for p in rep.problems), rep.problems
+
+
+def test_audit_row_with_wrong_types_is_named(package, tmp_path):
+    out, manifest = package
+    with zipfile.ZipFile(out) as z:
+        rows = [json.loads(l) for l in z.read("audit.jsonl").decode().splitlines()]
+    rows[0]["at"] = 12345
+    bad = tmp_path / "bad.zip"
+    _repack(out, bad, drop={"audit.jsonl"}, extra=[("audit.jsonl", "\n".join(map(json.dumps, rows)).encode())])
+    rep = verify_package(bad)
+    assert not rep.ok and any("line 1: not an audit row" in p for p in rep.problems), rep.problems
+
+
+@pytest.mark.parametrize("name", ["../../x", "/abs/path", "..\\..\\win", "originals/./y", "C:/evil"])
+def test_unsafe_member_names_are_refused(package, tmp_path, name):
+    out, _ = package
+    bad = tmp_path / "bad.zip"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _repack(out, bad, extra=[(name, b"x")])
+    rep = verify_package(bad)
+    assert not rep.ok and any("unsafe member name" in p for p in rep.problems), rep.problems
+
+
+def test_zip_bomb_member_is_refused_without_reading_it(package, tmp_path):
+    """Issue 13, Medium 3: a highly compressed huge member is refused from its header, and
+    members are hashed in chunks (memory stays flat)."""
+    import resource
+    out, _ = package
+    bad = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info.filename))
+        with zout.open("clips/bomb.ogg", "w", force_zip64=True) as fh:
+            block = b"\0" * 2**20
+            for _ in range(200):                      # 200 MiB of zeros, ~200 KB compressed
+                fh.write(block)
+    assert bad.stat().st_size < 5 * 2**20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rep = verify_package(bad)
+    grew_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert not rep.ok and any("compression-ratio cap" in p for p in rep.problems), rep.problems
+    assert grew_mb < 100, grew_mb

@@ -165,6 +165,55 @@ class PackageReport:
         return not self.problems
 
 
+# A member larger than this, or one that inflates more than MAX_RATIO times past
+# RATIO_FLOOR bytes, is refused before it is read: a small zip must not make verify read
+# gigabytes (zip bombs). Evidence audio and text compress far less than that.
+MAX_MEMBER_BYTES = 64 * 2**30
+MAX_RATIO = 1000
+RATIO_FLOOR = 10 * 2**20
+_CHUNK = 2**20
+
+
+def _unsafe_name(name: str) -> bool:
+    """Absolute paths, drive letters, backslashes and '..' parts could write outside a
+    folder when someone unpacks the package."""
+    parts = name.split("/")
+    return (name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":")
+            or any(p in ("..", ".") for p in parts) or not name)
+
+
+def _member_sha(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    """SHA-256 of a member, streamed (memory stays at one chunk whatever its size)."""
+    h = hashlib.sha256()
+    with z.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _manifest_problems(manifest) -> list[str]:
+    """Shape checks, so that a malformed manifest is one FAIL line, never a traceback."""
+    if not isinstance(manifest, dict):
+        return ["manifest.json: not a JSON object"]
+    out = []
+    members = manifest.get("members")
+    if not isinstance(members, list):
+        return ["manifest.json: 'members' is not a list"]
+    for i, m in enumerate(members):
+        if not isinstance(m, dict) or not all(isinstance(m.get(k), str) for k in ("path", "sha256", "role")):
+            out.append(f"manifest.json: member {i} is not an object with string path, sha256 and role")
+    sources = manifest.get("sources")
+    if not isinstance(sources, list):
+        out.append("manifest.json: 'sources' is not a list")
+    else:
+        for i, src in enumerate(sources):
+            if not isinstance(src, dict) or not isinstance(src.get("sha256"), str):
+                out.append(f"manifest.json: source {i} has no sha256")
+        if not sources:
+            out.append("manifest.json: the package holds no sources (nothing to verify)")
+    return out
+
+
 def verify_package(path: Path) -> PackageReport:
     rep = PackageReport()
     try:
@@ -173,48 +222,60 @@ def verify_package(path: Path) -> PackageReport:
         rep.problems.append(f"{path}: not a readable zip ({exc})")
         return rep
     with z:
-        all_names = z.namelist()
+        infos = z.infolist()
+        all_names = [i.filename for i in infos]
         names = set(all_names)
         for dup in sorted({n for n in all_names if all_names.count(n) > 1}):
             rep.problems.append(f"{dup}: appears more than once in the zip (ambiguous)")
+        for info in infos:
+            if _unsafe_name(info.filename):
+                rep.problems.append(f"{info.filename!r}: unsafe member name (absolute, '..' or backslash)")
+            elif info.file_size > MAX_MEMBER_BYTES or (
+                    info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+                rep.problems.append(f"{info.filename}: refused, {info.file_size:,} bytes from"
+                                    f" {info.compress_size:,} compressed (size or compression-ratio cap)")
         for required in ("manifest.json", "manifest.sha256", "audit.jsonl"):
             if required not in names:
                 rep.problems.append(f"{path}: {required} missing")
         if rep.problems:
             return rep
+        by_name = {i.filename: i for i in infos}
         body = z.read("manifest.json")
         claimed = z.read("manifest.sha256").decode("utf-8", "replace").split()
         if not claimed or claimed[0] != _sha(body):
             rep.problems.append("manifest.json: altered (its hash differs from manifest.sha256)")
         try:
             manifest = json.loads(body)
-        except json.JSONDecodeError as exc:
-            rep.problems.append(f"manifest.json: not valid JSON ({exc.msg})")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            rep.problems.append(f"manifest.json: not valid JSON ({getattr(exc, 'msg', exc)})")
+            return rep
+        shape = _manifest_problems(manifest)
+        if shape:
+            rep.problems += shape
             return rep
         if manifest.get("format") != FORMAT:
             rep.problems.append(f"manifest.json: unknown format {manifest.get('format')!r}")
         listed = set()
-        for m in manifest.get("members", []):
+        for m in manifest["members"]:
             listed.add(m["path"])
             if m["path"] not in names:
                 rep.problems.append(f"{m['path']}: missing from the package")
                 continue
-            data = z.read(m["path"])
+            digest = _member_sha(z, by_name[m["path"]])
             rep.members_checked += 1
-            if _sha(data) != m["sha256"]:
+            if digest != m["sha256"]:
                 rep.problems.append(f"{m['path']}: altered (hash differs from the manifest)")
             if m["role"] == "original":
                 rep.originals += 1
-                if m["path"].rsplit("/", 1)[-1] != _sha(data):
+                if m["path"].rsplit("/", 1)[-1] != digest:
                     rep.problems.append(f"{m['path']}: original does not hash to its own name")
         for extra in sorted(names - listed - {"manifest.json", "manifest.sha256"}):
             rep.problems.append(f"{extra}: in the package but not in the manifest")
-        for src in manifest.get("sources", []):
-            if f"originals/{src.get('sha256')}" not in listed:
-                rep.problems.append(f"source {str(src.get('sha256'))[:16]}…: its original is not in the package")
-        if "audit.jsonl" in names:
-            rep.audit_rows, problems = _check_audit(z.read("audit.jsonl"), manifest)
-            rep.problems += problems
+        for src in manifest["sources"]:
+            if f"originals/{src['sha256']}" not in listed:
+                rep.problems.append(f"source {src['sha256'][:16]}…: its original is not in the package")
+        rep.audit_rows, problems = _check_audit(z.read("audit.jsonl"), manifest)
+        rep.problems += problems
     return rep
 
 
@@ -227,8 +288,11 @@ def _check_audit(data: bytes, manifest: dict) -> tuple[int, list[str]]:
         except json.JSONDecodeError:
             problems.append(f"audit.jsonl line {n}: not valid JSON")
             continue
-        if not isinstance(row, dict) or any(k not in row for k in keys):
-            problems.append(f"audit.jsonl line {n}: not an audit row")
+        if (not isinstance(row, dict) or any(k not in row for k in keys) or not isinstance(row["id"], int)
+                or not all(isinstance(row[k], str) for k in ("at", "actor", "action", "target", "hash"))
+                or not isinstance(row["details"], (str, type(None)))
+                or not isinstance(row["prev_hash"], (str, type(None)))):
+            problems.append(f"audit.jsonl line {n}: not an audit row (missing fields or wrong types)")
             continue
         rows.append(row)
     previous = None
@@ -240,9 +304,11 @@ def _check_audit(data: bytes, manifest: dict) -> tuple[int, list[str]]:
             problems.append(f"audit.jsonl row {r['id']}: chain link to row {previous['id']} broken")
         if r["action"] == "ingest":
             try:
-                ingested.add(json.loads(r["details"]).get("sha256"))
-            except json.JSONDecodeError:
-                pass
+                details = json.loads(r["details"])
+            except (json.JSONDecodeError, TypeError):
+                details = None
+            if isinstance(details, dict):
+                ingested.add(details.get("sha256"))
         previous = r
     for src in manifest.get("sources", []):
         if src["sha256"] not in ingested:
