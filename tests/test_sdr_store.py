@@ -161,3 +161,19 @@ def test_sigmf_data_outside_the_meta_folder_is_refused(cli, capture_dir, tmp_pat
     assert r.exit_code == 0, r.output
     with Store(cli.store_dir) as store:
         assert store.counts()["sources"] == 1
+
+
+def test_relative_store_path_processes_and_exports_a_capture(capture_dir, tmp_path, monkeypatch):
+    """The README's own `--store s` (and the default ./overheard-store) are relative: the
+    capture's evidence links must still resolve (issue 13, Medium 4)."""
+    from typer.testing import CliRunner
+    from overheard.cli import app
+    d, _ = capture_dir
+    monkeypatch.chdir(tmp_path)
+    run = lambda *a: CliRunner().invoke(app, ["--store", "s", *map(str, a)])  # noqa: E731
+    assert run("ingest", d / "tiny.sigmf-meta", "--lang", "ru").exit_code == 0
+    p = run("process", "--json", "--no-analyze")
+    assert p.exit_code == 0 and not json.loads(p.stdout)["failed"], p.output
+    e = run("export", "--format", "sigmf", "--source", "tiny.sigmf-meta", "--out", "annotated.sigmf-meta")
+    assert e.exit_code == 0, e.output
+    assert (tmp_path / "annotated.sigmf-meta").exists()

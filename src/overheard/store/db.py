@@ -48,7 +48,10 @@ class Store:
 
     def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True):
         self.path = Path(path) if path is not None else default_store_path()
-        self.db_path = self.path / DB_NAME
+        # shown as given; every file path below it is absolute, resolved once here, so that
+        # links and temp folders made from them work whatever the working directory
+        self.root = self.path.absolute()
+        self.db_path = self.root / DB_NAME
         self._check_directory(create)
         self.path.mkdir(parents=True, exist_ok=True)
         try:
@@ -62,8 +65,8 @@ class Store:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.db_path}: not an overheard store database ({exc})") from None
-        self.evidence = EvidenceStore(self.path / "evidence")
-        self.derived_dir = self.path / "derived"
+        self.evidence = EvidenceStore(self.root / "evidence")
+        self.derived_dir = self.root / "derived"
 
     # -- opening -----------------------------------------------------------------
     def _check_directory(self, create: bool) -> None:
