@@ -46,6 +46,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
     idle_minutes: float = typer.Option(30.0, "--idle-minutes", help="Sign out after this long without a request."),
+    trust_proxy: str = typer.Option("", "--trust-proxy", help="Comma-separated addresses of reverse proxies whose"
+                                    " X-Forwarded-For/-Proto headers are believed (default: none)."),
 ):
     """Run the analyst web workbench over the store (search, review, dashboard, audit)."""
     import uvicorn
@@ -68,8 +70,17 @@ def serve(
     except StoreError as exc:
         raise fail(str(exc))
     err.print(f"overheard workbench on http://{host}:{port}/  store: {State.store_path}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
-                limit_concurrency=64, timeout_keep_alive=5)
+    uvicorn.run(app, **server_options(host, port, trust_proxy))
+
+
+def server_options(host: str, port: int, trust_proxy: str = "") -> dict:
+    """uvicorn settings of `overheard serve`. Proxy headers are off unless proxies are named:
+    uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1, and anyone rotating that
+    header through a local port would escape the per-client sign-in limit."""
+    proxies = ",".join(p.strip() for p in trust_proxy.split(",") if p.strip())
+    return {"host": host, "port": port, "log_level": "warning", "server_header": False,
+            "limit_concurrency": 64, "timeout_keep_alive": 5,
+            "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
 
 
 def user_add(
