@@ -107,3 +107,26 @@ def test_evidence_refuses_bytes_that_are_not_the_hashed_ones(store, tmp_path):
     with pytest.raises(EvidenceChanged, match="changed while being ingested"):
         store.evidence.put_file(f, stale)
     assert not store.evidence.path_for(stale).exists() and not list(store.evidence.iter_files())
+
+
+def test_partial_writes_of_a_killed_ingest_are_reported_then_cleaned(tmp_path):
+    """A kill -9 between the temp write and the link leaves evidence/xx/.tmp-* (issue 13,
+    Low 9): verify names it; opening the store removes it once it is surely stale."""
+    import os
+    import time
+    from overheard import Store
+    from overheard.store.verify import verify_store
+    with Store(tmp_path / "s") as store:
+        sub = store.evidence.root / "ab"
+        sub.mkdir(parents=True)
+        fresh, stale = sub / ".tmp-fresh", sub / ".tmp-stale"
+        fresh.write_bytes(b"half")
+        stale.write_bytes(b"half")
+        old = time.time() - 7200
+        os.utime(stale, (old, old))
+        rep = verify_store(store)
+        assert any(".tmp-stale: partial write" in w for w in rep.warnings), rep.warnings
+        assert any(".tmp-fresh: partial write" in w for w in rep.warnings)
+    with Store(tmp_path / "s") as store:
+        assert not stale.exists() and fresh.exists()     # a young one may be another ingest's
+        assert [p.name for p in store.evidence.partial_files()] == [".tmp-fresh"]

@@ -78,6 +78,29 @@ class EvidenceStore:
             os.chmod(path, 0o644)
             path.unlink()
 
+    def partial_files(self):
+        """Temp files of writes that never finished (a process killed mid-ingest)."""
+        if not self.root.exists():
+            return
+        for sub in sorted(self.root.iterdir()):
+            if sub.is_dir():
+                yield from sorted(sub.glob(".tmp-*"))
+
+    def remove_stale_partials(self, older_than_s: float = 3600.0) -> int:
+        """Delete partial writes older than ``older_than_s`` (a younger one may belong to an
+        ingest running now in another process). Returns how many were removed."""
+        import time
+        now, n = time.time(), 0
+        for f in self.partial_files():
+            try:
+                if now - f.stat().st_mtime > older_than_s:
+                    f.chmod(0o644)
+                    f.unlink()
+                    n += 1
+            except OSError:
+                pass
+        return n
+
     def iter_files(self):
         if not self.root.exists():
             return

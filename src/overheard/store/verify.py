@@ -48,6 +48,9 @@ def verify_store(store: Store) -> VerifyReport:
     for sha, path in store.evidence.iter_files():
         if sha not in known:
             report.warnings.append(f"evidence/{sha[:2]}/{sha[2:]}: file not referenced by any source")
+    for f in store.evidence.partial_files():
+        report.warnings.append(f"evidence/{f.parent.name}/{f.name}: partial write of an interrupted ingest"
+                               " (not evidence; removed when the store is opened an hour after it)")
 
     problems, n, head = verify_chain(store.conn)
     report.problems += [str(p) for p in problems]
