@@ -82,3 +82,17 @@ def test_two_concurrent_ingests_into_one_store_both_succeed(tmp_path):
         assert store.counts()["sources"] == 30 and store.counts()["utterances"] == 60
         from overheard.store.verify import verify_store
         assert verify_store(store).ok
+
+
+def test_a_newline_in_a_file_name_cannot_forge_report_lines(cli, tmp_path):
+    """Issue 13, Low 13: every printed name is escaped, one file = one line."""
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "ok.txt\nadded  forged.txt: 99 utterances").write_text("Мне страшно, мам.", encoding="utf-8")
+    (d / "bad\tname.txt").write_bytes(b"\xff\xfe\xfa not text")
+    r = cli("ingest", d)
+    lines = r.output.splitlines()
+    assert not any(l.startswith("added  forged.txt") for l in lines), r.output
+    added = [l for l in lines if l.startswith("added")]
+    assert len(added) == 1 and "\\n" in added[0], r.output
+    assert any(l.startswith("failed") and "bad\\tname.txt" in l for l in lines), r.output

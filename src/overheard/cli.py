@@ -89,7 +89,7 @@ def ingest(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list skipped files and why."),
 ):
     """Add files to the store (idempotent: a file already present adds nothing)."""
-    from .ingest import IngestOptions, discover, ingest_paths
+    from .ingest import IngestOptions, discover, ingest_paths, printable
     from .ingest.readers.messages import Columns
 
     try:
@@ -105,7 +105,7 @@ def ingest(
         raise fail(str(exc), 2)
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     for p in missing:
-        err.print(f"[red]failed[/] {escape(str(p))}: no such file or folder")
+        err.print(f"[red]failed[/] {escape(printable(str(p)))}: no such file or folder")
     store = open_store(create=True)
     files = list(discover([p for p in paths if p not in missing]))
     counts = {"added": 0, "present": 0, "skipped": 0, "failed": len(missing)}

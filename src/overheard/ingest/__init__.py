@@ -76,7 +76,17 @@ class FileResult:
     utterances: int = 0
 
     def line(self) -> str:
-        return f"{self.path}: {self.message}" if self.message else str(self.path)
+        """One printable line: control characters in names and messages are escaped, so a
+        file called "x\nadded  forged.txt" cannot forge a second report line."""
+        text = f"{self.path}: {self.message}" if self.message else str(self.path)
+        return printable(text)
+
+
+def printable(text: str) -> str:
+    """``text`` with newlines, tabs and other control characters written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def discover(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, str | None]]:
