@@ -94,10 +94,13 @@ def test_bad_captures_fail_cleanly(cli, capture_dir, tmp_path):
     bad["global"] = {**meta["global"], "core:datatype": "cq7_xx"}
     (tmp_path / "weird.sigmf-meta").write_text(json.dumps(bad))
     (tmp_path / "weird.sigmf-data").write_bytes(b"\0" * 4000)
-    r = cli("ingest", tmp_path)
+    r = cli("ingest", tmp_path, "-v")
     assert r.exit_code == 1
     for name in ("trunc.sigmf-meta", "orphan.sigmf-meta", "broken.sigmf-meta", "weird.sigmf-meta"):
         assert f"{name}:" in r.output, (name, r.output)
+    # the samples of a failed recording are not claimed to be "ingested with it" (issue 13, Low 12)
+    assert "ingested with it" not in r.output, r.output
+    assert "samples of trunc.sigmf-meta (not stored: it failed)" in r.output, r.output
     with Store(cli.store_dir) as store:
         assert store.counts()["sources"] == 0 and not list(store.evidence.iter_files())
 

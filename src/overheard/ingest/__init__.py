@@ -246,14 +246,37 @@ def ingest_paths(store: Store, paths: Iterable[str | os.PathLike], opts: IngestO
                  files: list[tuple[Path, str | None]] | None = None) -> list[FileResult]:
     """Ingest every file under ``paths``; one file's failure never stops the others."""
     results = []
+    outcome: dict[Path, str] = {}          # file -> status, for companions reported after it
+    deferred: list[tuple[Path, str, Path]] = []
+
+    def emit(result: FileResult) -> None:
+        results.append(result)
+        if on_file:
+            on_file(result)
+
+    def companion(path: Path, skip: str, owner: Path) -> FileResult:
+        status = outcome.get(owner)
+        if status in ("failed", None):
+            why = "it failed" if status == "failed" else "it was not ingested"
+            return FileResult(path, "skipped", f"samples of {owner.name} (not stored: {why})")
+        return FileResult(path, "skipped", skip)
+
     for path, skip in (files if files is not None else discover(paths)):
+        owner = capture.data_companion_owner(path) if skip else None
+        if owner is not None:
+            if owner in outcome:
+                emit(companion(path, skip, owner))
+            else:
+                deferred.append((path, skip, owner))  # said once its metadata has been tried
+            continue
         try:
             result = FileResult(path, "skipped", skip) if skip else ingest_file(store, path, opts)
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:      # a reader bug must not stop the batch; say what happened
             result = FileResult(path, "failed", f"unexpected error: {type(exc).__name__}: {exc}")
-        results.append(result)
-        if on_file:
-            on_file(result)
+        outcome[path] = result.status
+        emit(result)
+    for path, skip, owner in deferred:
+        emit(companion(path, skip, owner))
     return results

@@ -25,13 +25,19 @@ def is_capture(path: Path, iq_wav: bool = False) -> bool:
     return path.name.endswith(tuple(CAPTURE_EXTS)) or (iq_wav and path.suffix.lower() == ".wav")
 
 
-def data_companion_reason(path: Path) -> str | None:
-    """A .sigmf-data file beside its .sigmf-meta is ingested with it, not on its own."""
+def data_companion_owner(path: Path) -> Path | None:
+    """The .sigmf-meta beside a .sigmf-data file, if there is one."""
     if path.name.endswith(".sigmf-data"):
         meta = path.with_name(path.name[: -len(".sigmf-data")] + ".sigmf-meta")
         if meta.exists():
-            return f"samples of {meta.name} (ingested with it)"
+            return meta
     return None
+
+
+def data_companion_reason(path: Path) -> str | None:
+    """A .sigmf-data file beside its .sigmf-meta is ingested with it, not on its own."""
+    meta = data_companion_owner(path)
+    return f"samples of {meta.name} (ingested with it)" if meta is not None else None
 
 
 def ingest_capture(store: Store, path: Path, opts, result_cls):
