@@ -215,3 +215,16 @@ def test_real_opus_voice_note():
     assert info.codec == "opus"
     n = sum(len(b.samples) for b in iter_blocks(f))
     assert abs(n / SAMPLE_RATE - 23.3) < 0.2
+
+
+def test_truncated_wav_is_refused_at_ingest(cli, tmp_path):
+    """A WAV whose header declares ten times the data it holds fails at ingest with one line,
+    not first at `process` (issue 13, Low 11); nothing is stored."""
+    from overheard import Store
+    (tmp_path / "trunc.wav").write_bytes(_wav_bytes(data=b"\1\0" * 16000, declared=2 * 160000))
+    with pytest.raises(AudioDecodeError, match="truncated"):
+        probe(tmp_path / "trunc.wav")
+    r = cli("ingest", tmp_path / "trunc.wav", "--kind", "radio")
+    assert r.exit_code == 1 and "trunc.wav: truncated: data chunk declares" in r.output, r.output
+    with Store(cli.store_dir) as store:
+        assert store.counts()["sources"] == 0 and not list(store.evidence.iter_files())

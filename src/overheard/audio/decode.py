@@ -134,6 +134,10 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     """Describe the first audio stream without decoding it."""
     container, stream = _open(path)
     try:
+        # a WAV whose header promises more samples than the file holds: refuse now (at
+        # ingest), as a truncated SigMF is, not first at `process`
+        if container.format.name == "wav" and (problem := _wav_truncation(path)):
+            raise AudioDecodeError(path, problem)
         ctx = stream.codec_context
         return AudioInfo(
             path=str(path),
