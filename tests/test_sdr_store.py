@@ -180,3 +180,37 @@ def test_relative_store_path_processes_and_exports_a_capture(capture_dir, tmp_pa
     e = run("export", "--format", "sigmf", "--source", "tiny.sigmf-meta", "--out", "annotated.sigmf-meta")
     assert e.exit_code == 0, e.output
     assert (tmp_path / "annotated.sigmf-meta").exists()
+
+
+def test_absurd_sample_rates_are_refused_at_ingest(cli, capture_dir, tmp_path):
+    """Issue 13, Low 10: a 0.001 S/s "capture" is refused at ingest with one line."""
+    d, _ = capture_dir
+    meta = json.loads((d / "tiny.sigmf-meta").read_text())
+    slow = dict(meta)
+    slow["global"] = {**meta["global"], "core:sample_rate": 0.001}
+    (tmp_path / "slow.sigmf-meta").write_text(json.dumps(slow))
+    (tmp_path / "slow.sigmf-data").write_bytes((d / "tiny.sigmf-data").read_bytes())
+    (tmp_path / "raw.cu8").write_bytes(b"\x80" * 4000)
+    r1 = cli("ingest", tmp_path / "slow.sigmf-meta")
+    r2 = cli("ingest", tmp_path / "raw.cu8", "--sample-rate", "0.001")
+    for r, name in ((r1, "slow.sigmf-meta"), (r2, "raw.cu8")):
+        assert r.exit_code == 1, r.output
+        assert f"{name}: sample rate 0.001 S/s is outside" in r.output, r.output
+    with Store(cli.store_dir) as store:
+        assert store.counts()["sources"] == 0
+
+
+def test_failed_source_is_not_counted_as_processed_audio(cli, capture_dir, tmp_path):
+    """Issue 13, Low 10: `process` totals count only the sources it processed."""
+    import os
+    d, _ = capture_dir
+    assert cli("ingest", d / "tiny.sigmf-meta", "--lang", "ru").exit_code == 0
+    with Store(cli.store_dir) as store:
+        row = store.conn.execute("SELECT sha256 FROM source_files WHERE role = 'sigmf-data'").fetchone()
+        victim = store.evidence.path_for(row[0])
+    os.chmod(victim, 0o644)
+    with open(victim, "r+b") as fh:                  # damage the stored samples after ingest
+        fh.truncate(1001)
+    p = cli("process", "--json", "--no-analyze")
+    out = json.loads(p.stdout)
+    assert out["failed"] and out["audio_s"] == 0.0, out

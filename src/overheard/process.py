@@ -118,7 +118,8 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
                     "source_id": src["id"], "run_id": run_id, "status": "interrupted",
                     "error": f"{type(exc).__name__}", "transmissions_added": n})
             raise
-        report.audio_s += max(0.0, (src["duration_s"] or 0.0) - resume)
+        if status == "done":      # a failed source's length is not audio processed
+            report.audio_s += max(0.0, (src["duration_s"] or 0.0) - resume)
         with store.transaction():
             _update_relative_cues(store, src)
             store.conn.execute("UPDATE processing SET status = ?, error = ?, updated_at = ? WHERE source_id = ?",

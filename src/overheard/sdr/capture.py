@@ -510,7 +510,20 @@ def open_capture(
     fill in what the file does not say (SigMF metadata wins when present).
     ``datatype`` names the sample format of a raw file with another extension.
     """
-    p = Path(path)
+    cap = _open_any(Path(path), sample_rate, center_freq, datatype, start_time)
+    if not MIN_RATE <= cap.sample_rate <= MAX_RATE:
+        raise CaptureError(Path(path), f"sample rate {cap.sample_rate:g} S/s is outside what a voice capture can be"
+                                       f" ({MIN_RATE:,} to {MAX_RATE:,} S/s)")
+    return cap
+
+
+# A narrowband voice channel needs at least ~8 kS/s of complex samples; above 1 GS/s no
+# receiver this tool reads from records. Outside that, the rate is a typo or a crafted file.
+MIN_RATE = 8_000
+MAX_RATE = 1_000_000_000
+
+
+def _open_any(p: Path, sample_rate, center_freq, datatype, start_time) -> Capture:
     name = p.name.lower()
     if p.is_dir():
         raise CaptureError(p, "is a directory, not a capture")
