@@ -65,3 +65,19 @@ def test_evidence_is_written_once_and_read_only(store, tmp_path):
     assert path.stat().st_mode & 0o222 == 0        # no write bits
     assert store.evidence.put_bytes(b"original bytes") == (sha, False)
     assert path.parent.name == sha[:2] and path.name == sha[2:]
+
+
+def test_an_unusable_database_file_is_not_called_foreign(tmp_path):
+    """Issue 13, Low 14: an I/O problem (here: overheard.db is a folder, so SQLite cannot
+    open it — as with a full or failing disk) is reported as such, not as "not an overheard
+    store database"."""
+    from overheard import Store, StoreError
+    root = tmp_path / "s"
+    (root / "overheard.db").mkdir(parents=True)
+    with pytest.raises(StoreError) as ei:
+        Store(root)
+    assert "cannot use the store database" in str(ei.value) and "not an overheard store" not in str(ei.value)
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "overheard.db").write_bytes(b"this is not SQLite at all" * 100)
+    with pytest.raises(StoreError, match="not an overheard store database"):
+        Store(tmp_path / "t")

@@ -683,3 +683,11 @@ def test_cli_user_add_list_and_serve_is_registered(tmp_path, store_dir):
     assert r.exit_code == 0, r.output
     from overheard.web import create_app
     assert login(create_app(store_dir), "typed").get("/search").status_code == 200
+
+
+@pytest.mark.parametrize("ref", ["99999999999999999999", "9223372036854775808"])
+def test_search_huge_source_number_is_a_plain_no_such_source(app, ref):
+    """Issue 13, Low 14: a 20-digit source id is read as a SHA-256 prefix, not passed to
+    SQLite as an integer ("Python int too large to convert to SQLite INTEGER")."""
+    r = login(app, "vic").get("/search", params={"q": "страх", "source": ref})
+    assert r.status_code == 422 and "no such source" in r.text and "too large" not in r.text, r.text[:500]

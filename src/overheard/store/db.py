@@ -63,6 +63,9 @@ class Store:
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+        except sqlite3.OperationalError as exc:
+            # disk full, I/O error, cannot open: the file may be fine; say what happened
+            raise StoreError(f"{self.db_path}: cannot use the store database ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.db_path}: not an overheard store database ({exc})") from None
         self.evidence = EvidenceStore(self.root / "evidence")
@@ -160,7 +163,7 @@ class Store:
             return named[0]
         if len(named) > 1:
             raise StoreError(f"source {ref!r}: several sources have this name; give the id or SHA-256")
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit() and int(ref) < 2**63:   # beyond SQLite's INTEGER: a hex prefix
             row = self.conn.execute("SELECT * FROM sources WHERE id = ?", (int(ref),)).fetchone()
         else:
             ref_hex = ref.lower()
