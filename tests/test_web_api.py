@@ -691,3 +691,4 @@ def test_search_huge_source_number_is_a_plain_no_such_source(app, ref):
     SQLite as an integer ("Python int too large to convert to SQLite INTEGER")."""
     r = login(app, "vic").get("/search", params={"q": "страх", "source": ref})
     assert r.status_code == 422 and "no such source" in r.text and "too large" not in r.text, r.text[:500]
+

@@ -80,6 +80,8 @@ class LimitsMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
+                    # parsers may wrap this exception in their own; the flag keeps the cause
+                    scope["overheard.body_too_large"] = True
                     raise BodyTooLarge()
             return message
 

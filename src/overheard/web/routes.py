@@ -32,6 +32,10 @@ async def form_data(request: Request) -> dict[str, str]:
     except BodyTooLarge:
         raise WebError(413, "The request body is too large.") from None
     except Exception as exc:   # python-multipart / starlette parse errors
+        if request.scope.get("overheard.body_too_large"):    # a chunked body past the limit
+            raise WebError(413, "The request body is too large.") from None
+        if "maximum size" in str(getattr(exc, "detail", "")):   # starlette's per-field cap
+            raise WebError(413, "A form field is too large.") from None
         raise WebError(400, f"Malformed form data ({type(exc).__name__}).") from None
     values: dict[str, str] = {}
     for key, value in form.multi_items():
