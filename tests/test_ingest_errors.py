@@ -96,3 +96,30 @@ def test_a_newline_in_a_file_name_cannot_forge_report_lines(cli, tmp_path):
     added = [l for l in lines if l.startswith("added")]
     assert len(added) == 1 and "\\n" in added[0], r.output
     assert any(l.startswith("failed") and "bad\\tname.txt" in l for l in lines), r.output
+
+
+def test_a_huge_paragraph_is_split_and_a_huge_file_refused(cli, tmp_path):
+    """Issue 13, Medium 5: a text with single newlines only became one enormous utterance;
+    now no utterance exceeds 20,000 characters (parts in order, nothing lost), and a text
+    source over 64 MiB is refused before it is read."""
+    import json
+    import time
+    from overheard import Store
+    sentence = "Воды нет третий день, пацаны держатся как могут. "
+    text = "\n".join(sentence * 40 for _ in range(120))         # ~235,000 characters, no blank line
+    (tmp_path / "long.txt").write_text(text, encoding="utf-8")
+    r = cli("ingest", tmp_path / "long.txt")
+    assert r.exit_code == 0, r.output
+    with Store(cli.store_dir) as store:
+        rows = store.conn.execute("SELECT text FROM utterances ORDER BY seq").fetchall()
+        assert len(rows) > 10 and max(len(t) for (t,) in rows) <= 20_000
+        assert "".join(t.replace(" ", "") for (t,) in rows) == text.replace("\n", "").replace(" ", "")
+    t0 = time.perf_counter()
+    out = cli("search", "воды", "--json", "--limit", "5")
+    assert out.exit_code == 0 and len(out.stdout.strip().splitlines()) >= 1
+    assert time.perf_counter() - t0 < 10
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as fh:
+        fh.truncate(65 * 2**20)                                  # sparse: 65 MiB of NULs
+    r = cli("ingest", big)
+    assert r.exit_code == 1 and "over the 64 MiB limit for one text source" in r.output, r.output

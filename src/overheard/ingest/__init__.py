@@ -24,6 +24,10 @@ from .readers import messages, news, plaintext, transcript
 
 FORMATS = ("auto", "news", "messages", "text", "transcript")
 SKIP_NAMES = {"SOURCE.txt", "data_source.csv", "labels.jsonl"}
+# One utterance is at most this long (the detector reads 20,000 characters; search snippets,
+# lemma indexing and review stay cheap); longer paragraphs or messages are split into parts.
+MAX_UTTERANCE_CHARS = 20_000
+MAX_TEXT_BYTES = 64 * 2**20
 SKIP_PREFIXES = ("README", "LICENSE", "LICENCE", "NOTICE", "COPYING")
 
 
@@ -118,7 +122,39 @@ def _classify(path: Path, explicit: bool) -> Iterator[tuple[Path, str | None]]:
 
 
 def parse_file(path: Path, data: bytes, opts: IngestOptions) -> ParsedSource:
-    """Choose the reader and parse; raises IngestError with a one-line reason."""
+    """Choose the reader and parse; raises IngestError with a one-line reason. Utterances
+    longer than MAX_UTTERANCE_CHARS are split into consecutive parts (see split_long)."""
+    parsed = _parse(path, data, opts)
+    parsed.utterances = [part for u in parsed.utterances for part in _split_utterance(u)]
+    return parsed
+
+
+def _split_utterance(u):
+    if len(u.text) <= MAX_UTTERANCE_CHARS:
+        return [u]
+    from dataclasses import replace
+    parts = split_long(u.text, MAX_UTTERANCE_CHARS)
+    return [replace(u, text=t, quote_start=None, quote_end=None,
+                    meta={**u.meta, "part": i, "parts": len(parts)}) for i, t in enumerate(parts, 1)]
+
+
+def split_long(text: str, limit: int) -> list[str]:
+    """Cut ``text`` into pieces of at most ``limit`` characters: after the last sentence end
+    in the window, else at the last space, else hard."""
+    out, i, n = [], 0, len(text)
+    while n - i > limit:
+        window = text[i:i + limit]
+        cut = max(window.rfind(". "), window.rfind("! "), window.rfind("? "), window.rfind("… "))
+        cut = cut + 1 if cut > limit // 2 else window.rfind(" ")
+        if cut <= limit // 4:
+            cut = limit
+        out.append(text[i:i + cut].strip())
+        i += cut
+    out.append(text[i:].strip())
+    return [t for t in out if t]
+
+
+def _parse(path: Path, data: bytes, opts: IngestOptions) -> ParsedSource:
     text = decode_utf8(data)
     suffix = path.suffix.lower()
     fmt = opts.format
@@ -158,6 +194,10 @@ def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> 
             return capture.ingest_capture(store, path, opts, FileResult)
         if audio.is_audio(path):
             return audio.ingest_audio(store, path, opts, FileResult)
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:     # text is read whole: bound memory before reading
+            raise IngestError(f"{size / 2**20:,.0f} MiB of text is over the {MAX_TEXT_BYTES // 2**20} MiB"
+                              " limit for one text source; split the file")
         data = path.read_bytes()
     except OSError as exc:
         return FileResult(path, "failed", f"cannot read ({exc.strerror or exc})")
