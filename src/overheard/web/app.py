@@ -228,8 +228,9 @@ def require(request: Request, role: str, form: dict | None = None):
     token = request.cookies.get(SESSION_COOKIE)
     sess, expired = app.state.sessions.get(token)
     if sess is None:
-        raise WebError(401, "Your session has expired; sign in again." if expired
-                       else "Sign in to use the workbench.")
+        reason = app.state.sessions.revoked_reason(token)
+        raise WebError(401, reason or ("Your session has expired; sign in again." if expired
+                                       else "Sign in to use the workbench."))
     user = app.state.get_store().conn.execute("SELECT id, name, role, disabled FROM users WHERE id = ?",
                                               (sess.user_id,)).fetchone()
     if user is None or user["disabled"]:

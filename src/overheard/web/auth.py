@@ -159,6 +159,7 @@ class Sessions:
                  clock: Callable[[], float] = time.time):
         self.ttl_s, self.idle_s, self.clock = ttl_s, idle_s, clock
         self._by_hash: dict[str, Session] = {}
+        self._revoked: dict[str, tuple[float, str]] = {}   # token hash -> (when, why), for one message
         self._lock = threading.Lock()
 
     @staticmethod
@@ -194,10 +195,25 @@ class Sessions:
             with self._lock:
                 self._by_hash.pop(self._key(token), None)
 
-    def drop_user(self, user_id: int) -> None:
+    def drop_user(self, user_id: int, reason: str | None = None) -> None:
+        """End every session of a user; with ``reason``, the next request of each is told why
+        (not that the session "expired")."""
+        now = self.clock()
         with self._lock:
             for key in [k for k, s in self._by_hash.items() if s.user_id == user_id]:
                 del self._by_hash[key]
+                if reason:
+                    self._revoked[key] = (now, reason)
+            for key in [k for k, (t, _) in self._revoked.items() if now - t > self.ttl_s]:
+                del self._revoked[key]
+
+    def revoked_reason(self, token: str | None) -> str | None:
+        """Why this cookie's session was ended by an administrator, if it was (said once)."""
+        if not token:
+            return None
+        with self._lock:
+            hit = self._revoked.pop(self._key(token), None)
+        return hit[1] if hit else None
 
     def _purge(self, now: float) -> None:
         dead = [k for k, s in self._by_hash.items()

@@ -443,7 +443,8 @@ def install(app: FastAPI) -> None:
         except auth.AccountError as exc:
             raise WebError(422, str(exc)) from None
         if r["after"]["disabled"]:
-            app.state.sessions.drop_user(user_id)
+            app.state.sessions.drop_user(user_id, "This account has been disabled by an administrator;"
+                                                  " ask them to enable it.")
         return done(request, "/admin/users", f"User {user_id}: {r['before']} → {r['after']}.")
 
 
