@@ -6,7 +6,8 @@ indicator analysis over it through ``analyze_store`` and writes the real HTML re
 
     .venv/bin/python bench/bench_report.py [--utterances 1000000] [--store DIR]
 
-Targets: analyze ≥ 2,000 utterances/s with ≤ 500 MB resident (issue 3); report ≤ 30 s (issue 6).
+Targets: analyze ≥ 300 utterances/s with the learned model and ≥ 2,000 with the rules alone,
+≤ 1 GB resident (issues 3 and 10); report ≤ 30 s (issue 6).
 """
 
 from __future__ import annotations

@@ -1,0 +1,63 @@
+"""`overheard verify` (store) on a store of ≥ 1,000,000 utterances: time and peak memory.
+
+Builds the corpus of bench_store.py (the real dev intercept lines varied into 1,000,000
+utterances in 50 files), ingests it, analyses it with the rules (audit rows per batch), then
+times `verify_store` — re-hashing every original and walking the audit chain.
+
+    .venv/bin/python bench/bench_verify.py [--utterances 1000000] [--store DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--utterances", type=int, default=1_000_000)
+    ap.add_argument("--store", type=Path, default=None, help="reuse or keep the store here")
+    args = ap.parse_args()
+    from bench_store import build_corpus
+    from overheard import Store
+    from overheard.analyse import load_detector
+    from overheard.analyse.apply import analyze_store
+    from overheard.ingest import IngestOptions, ingest_paths
+    from overheard.store.verify import verify_store
+
+    work = Path(tempfile.mkdtemp(prefix="overheard-bench-verify-"))
+    store_dir = args.store or work / "store"
+    with Store(store_dir) as store:
+        have = store.counts()["utterances"]
+        if have < args.utterances:
+            t = time.perf_counter()
+            for path in build_corpus(work, args.utterances - have):
+                ingest_paths(store, [path], IngestOptions(kind="radio"))
+            analyze_store(store, load_detector(fast=True))
+            print(f"built store: {store.counts()['utterances']:,} utterances, analysed, in "
+                  f"{time.perf_counter() - t:.0f} s")
+        c = store.counts()
+        t = time.perf_counter()
+        rep = verify_store(store)
+        el = time.perf_counter() - t
+        print(f"VERIFY over {c['utterances']:,} utterances, {c['sources']} sources, {rep.audit_rows:,} audit rows"
+              f" (ok={rep.ok}) in {el:.1f} s; peak RSS {rss_mb():.0f} MB")
+    if args.store is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
