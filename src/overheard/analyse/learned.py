@@ -16,7 +16,6 @@ the stored vocabularies.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
@@ -27,11 +26,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-CODES: tuple[str, ...] = (
-    "fear", "distress", "self_harm", "deceived", "unwilling", "coercion",
-    "casualties", "infighting", "civilian_harm", "neglect", "resolve",
-)
-STANCES: tuple[str, ...] = ("self", "reported", "narration")
+from .indicators import CODES, STANCES
 MODEL_PATH = Path(__file__).resolve().parent / "model" / "indicators-linear.npz"
 
 # Sentences: split after . ! ? … (runs of them) followed by space; a very long sentence is
@@ -136,15 +131,10 @@ class LinearModel:
     # -- features ------------------------------------------------------------
     def _vectorizers(self):
         if self._vec is None:
-            from sklearn.feature_extraction.text import TfidfVectorizer
             p = self.meta["features"]
-            cv = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(p["char_ngrams"]),
-                                 sublinear_tf=True, lowercase=False, vocabulary=self.char_vocab,
-                                 dtype=np.float32)
+            cv, wv = make_vectorizers(p["char_ngrams"], p["word_ngrams"],
+                                      char={"vocabulary": self.char_vocab}, word={"vocabulary": self.word_vocab})
             cv.idf_ = self.char_idf
-            wv = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(p["word_ngrams"]),
-                                 sublinear_tf=True, lowercase=False, vocabulary=self.word_vocab,
-                                 dtype=np.float32)
             wv.idf_ = self.word_idf
             self._vec = (cv, wv)
         return self._vec
@@ -170,8 +160,8 @@ class LinearModel:
         """Score (text, lang) pairs: the whole utterance and each of its sentences."""
         items = list(items)
         docs, langs, owner, spans = [], [], [], []
-        for k, (text, lang) in enumerate(items):
-            ws = windows(text)
+        item_windows = [windows(text) for text, _ in items]
+        for k, ((text, lang), ws) in enumerate(zip(items, item_windows)):
             docs.append(text)
             langs.append(lang)
             owner.append(k)
@@ -190,7 +180,7 @@ class LinearModel:
             sc = out[k]
             if span is None:
                 # the whole utterance; its span is its one sentence, or all of it
-                ws = windows(items[k][0])
+                ws = item_windows[k]
                 a, b = ws[0] if len(ws) == 1 else (0, len(items[k][0]))
                 sc.whole = dict(zip(self.codes, map(float, row)))
                 sc.windows = ws
@@ -227,16 +217,23 @@ class LinearModel:
                        codes=tuple(z["codes"].tolist()))
 
 
+def make_vectorizers(char_ngrams, word_ngrams, *, char: dict, word: dict):
+    """The two TF-IDF vectorizers (characters of the normalised text, lemma n-grams), built
+    in one place for training (``char``/``word``: fitting limits) and inference (the stored
+    vocabularies), so that the two can never read text differently."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    common = {"sublinear_tf": True, "lowercase": False, "dtype": np.float32}
+    return (TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(char_ngrams), **common, **char),
+            TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(word_ngrams),
+                            **common, **word))
+
+
 def featurise(char_vec, word_vec, texts: Sequence[str], langs: Sequence[str]):
     """Both feature blocks side by side (the vectorizers may be fitted or being fitted)."""
     from scipy.sparse import hstack
     norm = [normalise(t) for t in texts]
     lem = [_LEMMATISER.lemmas(t, l) for t, l in zip(texts, langs)]
     return hstack([char_vec.transform(norm), word_vec.transform(lem)]).tocsr()
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 _MODEL: LinearModel | None = None

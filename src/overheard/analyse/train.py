@@ -20,7 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .learned import CODES, MODEL_PATH, STANCES, LinearModel, featurise, normalise, _LEMMATISER
+from .learned import (CODES, MODEL_PATH, STANCES, _LEMMATISER, LinearModel, featurise,
+                      make_vectorizers, normalise)
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 MODEL_SERIES = "linear-2026.12.1"
@@ -107,7 +108,6 @@ def label_matrix(rows: Sequence[dict]) -> np.ndarray:
 
 def train(rows: Sequence[dict], params: TrainParams | None = None, *, progress=None) -> LinearModel:
     """Fit vectorizers, one calibrated logistic regression per code and a stance model."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.base import clone
     from sklearn.model_selection import GroupKFold
@@ -118,12 +118,9 @@ def train(rows: Sequence[dict], params: TrainParams | None = None, *, progress=N
     w = np.array([r["weight"] for r in rows], dtype=np.float64)
     Y = label_matrix(rows)
 
-    cv = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(p.char_ngrams), sublinear_tf=True,
-                         lowercase=False, min_df=p.char_min_df, max_features=p.max_char_features,
-                         dtype=np.float32)
-    wv = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(p.word_ngrams),
-                         sublinear_tf=True, lowercase=False, min_df=p.word_min_df,
-                         max_features=p.max_word_features, dtype=np.float32)
+    cv, wv = make_vectorizers(p.char_ngrams, p.word_ngrams,
+                              char={"min_df": p.char_min_df, "max_features": p.max_char_features},
+                              word={"min_df": p.word_min_df, "max_features": p.max_word_features})
     cv.fit([normalise(t) for t in texts])
     wv.fit([_LEMMATISER.lemmas(t, l) for t, l in zip(texts, langs)])
     X = featurise(cv, wv, texts, langs)
@@ -156,8 +153,7 @@ def train(rows: Sequence[dict], params: TrainParams | None = None, *, progress=N
         a, b = -float(platt.coef_[0, 0]), -float(platt.intercept_[0])
         calib[k] = (a, b)
         oof[:, k] = 1.0 / (1.0 + np.exp(a * dec + b))
-        final = LogisticRegression(C=p.C, class_weight="balanced", solver="liblinear", max_iter=2000)
-        final.fit(X, y, sample_weight=w)
+        final = clone(base).fit(X, y, sample_weight=w)
         coef[k] = final.coef_[0]
         intercept[k] = final.intercept_[0]
     threshold = p.threshold
