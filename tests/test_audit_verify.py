@@ -111,7 +111,7 @@ def test_evidence_refuses_bytes_that_are_not_the_hashed_ones(store, tmp_path):
 
 def test_partial_writes_of_a_killed_ingest_are_reported_then_cleaned(tmp_path):
     """A kill -9 between the temp write and the link leaves evidence/xx/.tmp-* (issue 13,
-    Low 9): verify names it; opening the store removes it once it is surely stale."""
+    Low 9): verify names it; the next ingest removes it once it is surely stale."""
     import os
     import time
     from overheard import Store
@@ -127,6 +127,11 @@ def test_partial_writes_of_a_killed_ingest_are_reported_then_cleaned(tmp_path):
         rep = verify_store(store)
         assert any(".tmp-stale: partial write" in w for w in rep.warnings), rep.warnings
         assert any(".tmp-fresh: partial write" in w for w in rep.warnings)
+    from overheard.ingest import ingest_paths
+    note = tmp_path / "note.txt"
+    note.write_text("Воды нет третий день.", encoding="utf-8")
     with Store(tmp_path / "s") as store:
+        assert stale.exists()                            # opening alone walks nothing
+        ingest_paths(store, [note])
         assert not stale.exists() and fresh.exists()     # a young one may be another ingest's
         assert [p.name for p in store.evidence.partial_files()] == [".tmp-fresh"]

@@ -165,6 +165,7 @@ def evaluate_loro(gold_path, *, corpus_rows=None, params=None, fast: bool = Fals
         groups.setdefault(recording_of(r["id"]), []).append(i)
     rules = load_detector(fast=True)
     corpus = list(corpus_rows) if corpus_rows is not None else (None if fast else load_corpus())
+    corpus_norm = [normalise(r["text"]) for r in corpus] if corpus is not None else []
     preds: list = [None] * len(gold)
     learned: list = [None] * len(gold)
     folds = {}
@@ -176,7 +177,7 @@ def evaluate_loro(gold_path, *, corpus_rows=None, params=None, fast: bool = Fals
         else:
             ids = {r["id"] for r in rows}
             texts = {normalise(r["text"]) for r in rows}
-            fold_rows = [r for r in corpus if r["id"] not in ids and normalise(r["text"]) not in texts]
+            fold_rows = [r for r, t in zip(corpus, corpus_norm) if r["id"] not in ids and t not in texts]
             det = HybridDetector(rules, train(fold_rows, params))
         res = det.analyze_many(items)
         for i, rr in zip(idx, res):

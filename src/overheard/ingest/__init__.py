@@ -285,6 +285,10 @@ def ingest_paths(store: Store, paths: Iterable[str | os.PathLike], opts: IngestO
                  on_file: Callable[[FileResult], None] | None = None,
                  files: list[tuple[Path, str | None]] | None = None) -> list[FileResult]:
     """Ingest every file under ``paths``; one file's failure never stops the others."""
+    # temp files of an ingest killed mid-write are never evidence: removed here, where such
+    # files are made, once surely dead (not on every store open: that walk would cost each
+    # command and each web request thread)
+    store.evidence.remove_stale_partials()
     results = []
     outcome: dict[Path, str] = {}          # file -> status, for companions reported after it
     deferred: list[tuple[Path, str, Path]] = []

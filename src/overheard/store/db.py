@@ -70,8 +70,6 @@ class Store:
             raise StoreError(f"{self.db_path}: not an overheard store database ({exc})") from None
         self.evidence = EvidenceStore(self.root / "evidence")
         self.derived_dir = self.root / "derived"
-        # temp files of an ingest killed mid-write: never evidence, removed once surely dead
-        self.evidence.remove_stale_partials()
 
     # -- opening -----------------------------------------------------------------
     def _check_directory(self, create: bool) -> None:

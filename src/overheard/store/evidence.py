@@ -78,13 +78,18 @@ class EvidenceStore:
             os.chmod(path, 0o644)
             path.unlink()
 
-    def partial_files(self):
-        """Temp files of writes that never finished (a process killed mid-ingest)."""
+    def _entries(self):
+        """Every file under the evidence folder, as (subfolder, file), in order."""
         if not self.root.exists():
             return
         for sub in sorted(self.root.iterdir()):
             if sub.is_dir():
-                yield from sorted(sub.glob(".tmp-*"))
+                for f in sorted(sub.iterdir()):
+                    yield sub, f
+
+    def partial_files(self):
+        """Temp files of writes that never finished (a process killed mid-ingest)."""
+        return (f for _, f in self._entries() if f.name.startswith(".tmp-"))
 
     def remove_stale_partials(self, older_than_s: float = 3600.0) -> int:
         """Delete partial writes older than ``older_than_s`` (a younger one may belong to an
@@ -102,10 +107,6 @@ class EvidenceStore:
         return n
 
     def iter_files(self):
-        if not self.root.exists():
-            return
-        for sub in sorted(self.root.iterdir()):
-            if sub.is_dir():
-                for f in sorted(sub.iterdir()):
-                    if not f.name.startswith(".tmp-"):
-                        yield sub.name + f.name, f
+        for sub, f in self._entries():
+            if not f.name.startswith(".tmp-"):
+                yield sub.name + f.name, f

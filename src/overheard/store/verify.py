@@ -50,7 +50,7 @@ def verify_store(store: Store) -> VerifyReport:
             report.warnings.append(f"evidence/{sha[:2]}/{sha[2:]}: file not referenced by any source")
     for f in store.evidence.partial_files():
         report.warnings.append(f"evidence/{f.parent.name}/{f.name}: partial write of an interrupted ingest"
-                               " (not evidence; removed when the store is opened an hour after it)")
+                               " (not evidence; the next ingest removes it once an hour old)")
 
     problems, n, head = verify_chain(store.conn)
     report.problems += [str(p) for p in problems]
