@@ -13,7 +13,6 @@ Targets: analyze ≥ 300 utterances/s with the learned model and ≥ 2,000 with 
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import sys
 import tempfile
@@ -25,33 +24,24 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--utterances", type=int, default=1_000_000)
     ap.add_argument("--store", type=Path, default=None, help="reuse or keep the store here")
     args = ap.parse_args()
-    from bench_store import build_corpus
+    from bench_store import fill_store, rss_mb
     from overheard import Store
     from overheard.analyse import load_detector
     from overheard.analyse.apply import analyze_store, pending_count
-    from overheard.ingest import IngestOptions, ingest_paths
     from overheard.report.data import ReportOptions
     from overheard.report.html import write_report
 
     work = Path(tempfile.mkdtemp(prefix="overheard-bench-report-"))
     store_dir = args.store or work / "store"
     with Store(store_dir) as store:
-        have = store.counts()["utterances"]
-        if have < args.utterances:
-            t = time.perf_counter()
-            files = build_corpus(work, args.utterances - have)
-            for path in files:
-                ingest_paths(store, [path], IngestOptions(kind="radio"))
-            print(f"built store: {store.counts()['utterances']:,} utterances in {time.perf_counter() - t:.0f} s")
+        built = fill_store(store, work, args.utterances)
+        if built is not None:
+            print(f"built store: {store.counts()['utterances']:,} utterances in {built:.0f} s")
         n = store.counts()["utterances"]
         for label, fast in (("rules + learned model", False), ("rules alone (--fast)", True)):
             det = load_detector(fast=fast)

@@ -80,6 +80,20 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def fill_store(store, work: Path, total: int) -> float | None:
+    """Top ``store`` up to ``total`` utterances with the bench corpus (written under ``work``,
+    one ingest per file, kind radio); returns the seconds it took, None if already full."""
+    import time
+    from overheard.ingest import IngestOptions, ingest_paths
+    have = store.counts()["utterances"]
+    if have >= total:
+        return None
+    t = time.perf_counter()
+    for path in build_corpus(work, total - have):
+        ingest_paths(store, [path], IngestOptions(kind="radio"))
+    return time.perf_counter() - t
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--utterances", type=int, default=1_000_000)

@@ -9,7 +9,6 @@ times `verify_store` — re-hashing every original and walking the audit chain.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import sys
 import tempfile
@@ -21,30 +20,22 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--utterances", type=int, default=1_000_000)
     ap.add_argument("--store", type=Path, default=None, help="reuse or keep the store here")
     args = ap.parse_args()
-    from bench_store import build_corpus
+    from bench_store import fill_store, rss_mb
     from overheard import Store
     from overheard.analyse import load_detector
     from overheard.analyse.apply import analyze_store
-    from overheard.ingest import IngestOptions, ingest_paths
     from overheard.store.verify import verify_store
 
     work = Path(tempfile.mkdtemp(prefix="overheard-bench-verify-"))
     store_dir = args.store or work / "store"
     with Store(store_dir) as store:
-        have = store.counts()["utterances"]
-        if have < args.utterances:
-            t = time.perf_counter()
-            for path in build_corpus(work, args.utterances - have):
-                ingest_paths(store, [path], IngestOptions(kind="radio"))
+        t = time.perf_counter()
+        if fill_store(store, work, args.utterances) is not None:
             analyze_store(store, load_detector(fast=True))
             print(f"built store: {store.counts()['utterances']:,} utterances, analysed, in "
                   f"{time.perf_counter() - t:.0f} s")
