@@ -604,6 +604,104 @@ def process(
 
 
 @app.command()
+def translate(
+    source: Optional[List[str]] = typer.Option(None, help="Only these sources (id, SHA-256 prefix or file name); repeatable."),
+    only_findings: bool = typer.Option(False, "--only-findings", help="Only utterances with findings (no neighbouring turns)."),
+    all_lines: bool = typer.Option(False, "--all", help="Every line that needs a gloss (findings and their context first)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="A GGUF model file instead of the embedded one."),
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="An OpenAI-compatible server (e.g. http://host:8080/v1);"
+                                           " key from OVERHEARD_ENDPOINT_KEY."),
+    endpoint_model: str = typer.Option("default", "--endpoint-model", help="Model name to ask the endpoint for."),
+    glossary: Optional[List[Path]] = typer.Option(None, "--glossary", help="Extra glossary file(s), same format as the"
+                                                  " shipped one (ru<TAB>en<TAB>kind<TAB>note<TAB>also); repeatable."),
+    plain: bool = typer.Option(False, "--plain", help="The model prompted plainly: no glossary, no checks (for comparison)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Stop after this many lines (resume later)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's counts as JSON."),
+):
+    """English glosses for Russian/Ukrainian lines that need one (new, stale or made by another translator)."""
+    from .translate import BackendError, Glossary, GlossaryError, Translator, open_backend, translate_store
+    from .audio.model import ModelAssemblyError
+
+    if only_findings and all_lines:
+        raise fail("--only-findings and --all exclude each other", 2)
+    store = open_store()
+    try:
+        ids = [store.resolve_source(x)["id"] for x in source] if source else None
+        backend = open_backend(str(model) if model else None, endpoint, endpoint_model)
+        translator = Translator(backend, plain=plain, glossary=None if plain else Glossary.load(glossary or []))
+    except (StoreError, BackendError, GlossaryError, ModelAssemblyError) as exc:
+        raise fail(str(exc), 2)
+    scope = "findings" if only_findings else "all" if all_lines else "context"
+    with Progress(TextColumn("[bold]translate"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[pace]}"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=as_json) as progress:
+        task = progress.add_task("translate", total=1, pace="")
+
+        def on_plan(n, estimate_s):
+            progress.update(task, total=max(n, 1))
+            if n and not as_json:
+                err.print(f"{n} line(s) to translate with {translator.version}: about "
+                          f"{_duration(estimate_s)} at this store's pace")
+
+        def on_line(_uid, gloss):
+            progress.update(task, advance=1, pace=f"{gloss.seconds:.1f} s/line")
+
+        try:
+            report = translate_store(store, translator, scope=scope, source_ids=ids, limit=limit,
+                                     on_plan=on_plan, on_line=on_line)
+        except BackendError as exc:
+            raise fail(str(exc))
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    if not report.candidates:
+        console.print(f"nothing to translate: every line in scope ({scope}) has a current gloss from {translator.version}")
+        return
+    d = report.to_dict()
+    console.print(f"run {report.run_id}: {report.translated} line(s) glossed by {translator.version} in "
+                  f"{_duration(report.seconds)} ({d['median_s_per_line']} s/line median); {report.flagged} flagged by "
+                  f"the meaning checks ({report.retried} retried), {report.stale} re-made after a transcript correction")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+@app.command()
+def gloss(
+    utterance: int = typer.Argument(..., help="Utterance id."),
+    set_text: Optional[str] = typer.Option(None, "--set", help="Your English for this line (an analyst translation)."),
+    reason: str = typer.Option("", "--reason", help="Why (required with --set)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the gloss history as JSON."),
+):
+    """Show a line's glosses (newest first) or set an analyst translation (versioned, audited)."""
+    from .store.audit import default_actor
+    from .translate import correct_gloss
+
+    store = open_store()
+    if set_text is not None:
+        try:
+            correct_gloss(store, utterance, set_text, actor=default_actor(), reason=reason)
+        except (ValueError, LookupError) as exc:
+            raise fail(str(exc), 2)
+    rows = [dict(r) for r in store.conn.execute(
+        "SELECT id, text, label, method, translator_version, flags, terms, seconds, actor, at, reason, run_id"
+        " FROM glosses WHERE utterance_id = ? ORDER BY id DESC", (utterance,))]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    u = store.conn.execute("SELECT text FROM utterances WHERE id = ?", (utterance,)).fetchone()
+    if u is None:
+        raise fail(f"utterance {utterance}: no such utterance", 2)
+    console.print(f"[bold]{escape(u['text'])}[/]")
+    for r in rows:
+        flags = json.loads(r["flags"] or "[]")
+        console.print(f"  #{r['id']} {escape(r['text'])}\n    [dim]{escape(r['label'])}; {escape(r['translator_version'] or r['method'])}"
+                      + (f"; [red]check: {escape(', '.join(flags))}[/]" if flags else "") + "[/]")
+        for t in json.loads(r["terms"] or "[]"):
+            console.print(f"    [dim]{escape(t['ru'])} = {escape(t['en'])} ({t['kind']}){': ' + escape(t['note']) if t['note'] else ''}[/]")
+
+
+@app.command()
 def transcript(
     source: str = typer.Argument(..., help="Source id or SHA-256 prefix."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per transmission."),

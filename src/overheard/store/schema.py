@@ -273,6 +273,27 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE processing ADD COLUMN claimed_by TEXT",
     ],
+    # 7: text translation — which translator made a gloss from which text, what its checks found,
+    #    analyst corrections, and English search over the current gloss of each utterance
+    [
+        "ALTER TABLE glosses ADD COLUMN translator_version TEXT",
+        "ALTER TABLE glosses ADD COLUMN source_sha256 TEXT",      # SHA-256 of the text it translates
+        "ALTER TABLE glosses ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'",   # meaning-check problems
+        "ALTER TABLE glosses ADD COLUMN terms TEXT NOT NULL DEFAULT '[]'",   # glossary terms in the line
+        "ALTER TABLE glosses ADD COLUMN seconds REAL",
+        "ALTER TABLE glosses ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE glosses ADD COLUMN actor TEXT",               # set on an analyst's correction
+        "ALTER TABLE glosses ADD COLUMN at TEXT",
+        "ALTER TABLE glosses ADD COLUMN reason TEXT",
+        "CREATE INDEX glosses_current ON glosses(utterance_id, id)",
+        # rowid = utterance id; holds the current (latest) gloss only
+        "CREATE VIRTUAL TABLE gloss_fts USING fts5(text, tokenize='porter unicode61')",
+        """
+        INSERT INTO gloss_fts(rowid, text)
+        SELECT g.utterance_id, g.text FROM glosses g
+        WHERE g.id = (SELECT max(id) FROM glosses x WHERE x.utterance_id = g.utterance_id)
+        """,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,129 @@
+"""Translate one line: prompt with the glossary terms it contains, check the meaning, retry once.
+
+The prompt, the few-shot examples and the glossary are versioned together: the translator
+version recorded with each gloss names the backend's model, the prompt and the glossary, so
+``overheard translate`` re-makes exactly the glosses an upgrade would change.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from .backends import ChatBackend, identity_key
+from .checks import check
+from .glossary import Glossary, Match
+
+PROMPT_VERSION = "p2026.12.1"
+PLAIN_VERSION = "plain-1"
+LANG_NAMES = {"ru": "Russian", "uk": "Ukrainian", "und": "Russian or Ukrainian"}
+
+SYSTEM = """You translate intercepted Russian and Ukrainian military radio traffic, phone calls and soldiers' messages into English for analysts.
+Rules:
+- Translate faithfully and completely, line for line. Do not summarise, explain or add anything.
+- Keep every negation (not, no, never) and every number exactly as said.
+- Call signs and names: transliterate them and keep them in quotes ("Береза" -> "Bereza", "Шестой" -> "Sixth").
+- Radio procedure: "приём" = "over", "понял"/"принял" = "copy", "как слышишь" = "how do you read me", "конец связи" = "out".
+- Swearing and slurs: translate them with English of the same strength; never soften or clean them up.
+- If a word is unclear, keep it transliterated in [brackets].
+- Answer with the English translation only."""
+
+STRICT = """
+This is a second attempt: your previous answer lost part of the meaning ({problems}).
+Translate again. Every "не"/"нет"/"ни" must appear as a negation in English, every number must appear, and the answer must be in English only."""
+
+# Invented examples in the register of the traffic (not taken from any evaluation data).
+EXAMPLES = [
+    ("\"Сокол\", я \"Гора\", как слышишь меня? Приём.",
+     "\"Sokol\", this is \"Gora\", how do you read me? Over."),
+    ("Понял тебя. По нам работает арта, у меня двое трёхсотых, один двухсотый.",
+     "Copy. Artillery is hitting us, I have two wounded (300s) and one killed (200)."),
+    ("Мам, нас кинули, жрать нечего, третий день без воды, никто не приезжает.",
+     "Mom, they abandoned us, there's nothing to eat, third day without water, nobody comes."),
+    ("Да ебашат нас без остановки, пиздец полный, командир съебался.",
+     "They're fucking pounding us non-stop, it's a complete fucking disaster, the commander bailed."),
+]
+
+
+@dataclass
+class Gloss:
+    text: str
+    flags: list[str]
+    terms: list[dict]
+    seconds: float
+    attempts: int
+    translator: str
+    meta: dict = field(default_factory=dict)
+
+
+def _clean(reply: str) -> str:
+    """The model sometimes labels or quotes its answer; keep the translation only."""
+    text = reply.strip()
+    text = re.sub(r"^(english|translation|english translation)\s*:\s*", "", text, flags=re.I)
+    if len(text) >= 2 and text[0] == text[-1] == '"' and text.count('"') == 2:
+        text = text[1:-1]
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return " ".join(ln.strip() for ln in lines)
+
+
+def term_notes(matches: list[Match]) -> str:
+    """The glossary hint for the prompt: term = English (the reader's notes stay out of it:
+    a small model copies them into the translation)."""
+    lines = []
+    for m in matches:
+        slur = " (a slur: keep it a slur)" if m.term.kind == "slur" else ""
+        lines.append(f"- {m.term.ru} = {m.term.en}{slur}")
+    return "\n".join(lines)
+
+
+class Translator:
+    """Glossary-aware, checked translation over any chat backend."""
+
+    def __init__(self, backend: ChatBackend, glossary: Glossary | None = None, *, plain: bool = False,
+                 max_tokens: int = 384):
+        self.backend = backend
+        self.plain = plain
+        self.glossary = None if plain else (glossary or Glossary.load())
+        self.max_tokens = max_tokens
+
+    @property
+    def version(self) -> str:
+        if self.plain:
+            return f"{PLAIN_VERSION}+{identity_key(self.backend.identity)}"
+        return f"{PROMPT_VERSION}+gl.{self.glossary.version}+{identity_key(self.backend.identity)}"
+
+    @property
+    def method(self) -> str:
+        return "llm-plain" if self.plain else "llm"
+
+    def messages(self, text: str, lang: str, matches: list[Match], strict: str = "") -> list[dict]:
+        name = LANG_NAMES.get(lang, "Russian or Ukrainian")
+        if self.plain:
+            return [{"role": "system", "content": f"Translate the user's text from {name} to English. "
+                                                  "Output only the translation."},
+                    {"role": "user", "content": text}]
+        msgs = [{"role": "system", "content": SYSTEM + strict}]
+        for src, en in EXAMPLES:
+            msgs += [{"role": "user", "content": src}, {"role": "assistant", "content": en}]
+        user = text
+        if matches:
+            user = f"Glossary for this line:\n{term_notes(matches)}\n\nTranslate from {name}:\n{text}"
+        msgs.append({"role": "user", "content": user})
+        return msgs
+
+    def translate(self, text: str, lang: str = "ru") -> Gloss:
+        started = time.perf_counter()
+        matches = [] if self.plain else self.glossary.find(text, lang)
+        reply = _clean(self.backend.chat(self.messages(text, lang, matches), self.max_tokens))
+        flags, attempts = check(text, reply, lang), 1
+        if flags and not self.plain:
+            retry = _clean(self.backend.chat(
+                self.messages(text, lang, matches, STRICT.format(problems=", ".join(flags))), self.max_tokens))
+            retry_flags, attempts = check(text, retry, lang), 2
+            if len(retry_flags) < len(flags):
+                reply, flags = retry, retry_flags
+        return Gloss(reply, flags, [m.to_dict() for m in matches], round(time.perf_counter() - started, 3),
+                     attempts, self.version, {"backend": dict(self.backend.identity), "prompt": PROMPT_VERSION
+                                              if not self.plain else PLAIN_VERSION,
+                                              "glossary": None if self.plain else self.glossary.version})
