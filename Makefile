@@ -21,6 +21,7 @@ demo: install
 	rm -rf $(DEMO_STORE)
 	$(BIN)/overheard --store $(DEMO_STORE) ingest examples/news examples/intercepts examples/messages.jsonl --contributor "overheard examples"
 	$(BIN)/overheard --store $(DEMO_STORE) analyze
+	$(BIN)/overheard --store $(DEMO_STORE) translate --only-findings
 	$(BIN)/overheard --store $(DEMO_STORE) ingest examples/audio/demo_radio.ogg --kind radio --lang ru \
 		--captured-at 2022-03-05T14:00:00Z --frequency 148500000 --channel "VHF 148.500" \
 		--receiver "demo generator" --contributor "overheard examples"
@@ -29,6 +30,7 @@ demo: install
 	$(BIN)/overheard --store $(DEMO_STORE) info
 	$(BIN)/overheard --store $(DEMO_STORE) search страх
 	$(BIN)/overheard --store $(DEMO_STORE) search scared
+	$(BIN)/overheard --store $(DEMO_STORE) search water
 	$(BIN)/overheard --store $(DEMO_STORE) summary --by all --group kind
 	$(BIN)/overheard --store $(DEMO_STORE) verify
 	$(BIN)/overheard --store $(DEMO_STORE) export --format package --out $(DEMO_STORE)/evidence-package.zip

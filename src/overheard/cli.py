@@ -159,7 +159,8 @@ def _hz(value: str, what: str) -> float:
 # --------------------------------------------------------------------------- search
 @app.command()
 def search(
-    query: str = typer.Argument(..., help='Words (any inflected form matches); "quoted phrase" matches literally.'),
+    query: str = typer.Argument(..., help='Words (any inflected form matches); "quoted phrase" matches literally;'
+                                ' an English query also searches the English gloss.'),
     kind: Optional[str] = typer.Option(None, help="Only this kind of source."),
     source: Optional[str] = typer.Option(None, help="Only this source (id or SHA-256 prefix)."),
     lang: Optional[str] = typer.Option(None, help="Only utterances in this language."),
@@ -202,6 +203,8 @@ def search(
         snippet = escape(hit.snippet).replace("**", "\x00")
         parts = snippet.split("\x00")
         marked = "".join(f"[bold yellow]{p}[/]" if i % 2 else p for i, p in enumerate(parts))
+        if hit.via == "gloss":
+            marked = f"[dim]via the English gloss (translation):[/] {marked}\n[dim]{escape(hit.text[:120])}[/]"
         table.add_row(str(hit.utterance_id), hit.source_sha256[:12], hit.kind, hit.lang,
                       (hit.captured_at or "")[:16].replace("T", " "), marked)
     console.print(table)
@@ -548,7 +551,9 @@ def summary(
 def process(
     model: Optional[str] = typer.Option(None, help="faster-whisper model name or path (default: embedded Whisper base)."),
     lang: Optional[str] = typer.Option(None, help="Fix the language (e.g. ru) instead of detecting it per transmission."),
-    gloss: bool = typer.Option(True, "--gloss/--no-gloss", help="Also produce the English gloss (Whisper translate)."),
+    gloss: bool = typer.Option(True, "--gloss/--no-gloss", help="Also produce the English gloss of each transmission."),
+    gloss_method: str = typer.Option("llm", "--gloss-method", help="llm: the translation stage on the transcript"
+                                     " (default, measured better); whisper: Whisper's translate task on the audio."),
     source: Optional[List[str]] = typer.Option(None, help="Only these sources (id or SHA-256 prefix); repeatable."),
     analyze_after: bool = typer.Option(True, "--analyze/--no-analyze", help="Run indicator analysis on the new text."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
@@ -582,7 +587,9 @@ def process(
             wall = __import__("time").perf_counter() - started
             progress.update(task, completed=audio_min, rtf=f"{audio_min * 60 / wall:.0f}× real time" if wall else "")
 
-        report = process_store(store, model=model, lang=lang, gloss=gloss, source_ids=ids,
+        if gloss_method not in ("llm", "whisper"):
+            raise fail(f"--gloss-method {gloss_method!r}: expected llm or whisper", 2)
+        report = process_store(store, model=model, lang=lang, gloss=gloss, gloss_method=gloss_method, source_ids=ids,
                                analyze=analyze_after, on_progress=on_progress, on_source=on_source)
     if as_json:
         print(json.dumps({**report.__dict__, "realtime_factor": report.realtime_factor}, ensure_ascii=False))
@@ -596,6 +603,11 @@ def process(
                           f"({report.realtime_factor or 0:.0f}× real time)")
         else:
             console.print("no audio waiting to be processed")
+        t = report.translate
+        if t and t.get("error"):
+            err.print(f"[yellow]gloss skipped:[/] {escape(t['error'])} (run `overheard translate` later)")
+        elif t and t.get("translated"):
+            console.print(f"translation run {t['run_id']}: {t['translated']} glosses ({t['flagged']} flagged by the checks)")
         if report.analyze and report.analyze.get("run_id"):
             a = report.analyze
             console.print(f"analysis run {a['run_id']}: {a['analysed']} utterances, {a['findings']} findings")
@@ -722,7 +734,7 @@ def transcript(
     title = (f"{src['original_name']}  sha256 {src['sha256'][:16]}…  {src['kind']}"
              + (f"  {src['frequency_hz'] / 1e6:.4f} MHz" if src["frequency_hz"] else "")
              + (f"  from {src['captured_at']}" if src["captured_at"] else ""))
-    table = Table(title=escape(title), caption="gloss = machine translation (Whisper), not a human translation")
+    table = Table(title=escape(title), caption="gloss = machine translation (see `overheard gloss ID`), not a human translation, unless marked analyst")
     for col in ("#", "time", "lang", "text", "gloss (machine)", "findings"):
         table.add_column(col, overflow="fold")
     for row in rows:

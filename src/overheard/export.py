@@ -53,10 +53,9 @@ def iter_utterances(store: Store, *, source_id: int | None = None,
 
 
 def _audio_fields(store: Store, row, gloss_sql: str, asr_sql: str) -> dict:
-    if row["start_s"] is None:
-        return {"gloss_en": None, "gloss_label": None, "asr": None}
+    """The English gloss (any source: text sources are translated too) and, for audio, ASR details."""
     gloss = store.conn.execute(gloss_sql, (row["id"],)).fetchone()
-    asr = store.conn.execute(asr_sql, (row["id"],)).fetchone()
+    asr = store.conn.execute(asr_sql, (row["id"],)).fetchone() if row["start_s"] is not None else None
     return {"gloss_en": gloss["text"] if gloss else None, "gloss_label": gloss["label"] if gloss else None,
             "asr": dict(asr) if asr else None}
 

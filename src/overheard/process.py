@@ -28,6 +28,7 @@ class ProcessReport:
     wall_s: float = 0.0
     failed: list[str] = field(default_factory=list)
     analyze: dict | None = None
+    translate: dict | None = None
 
     @property
     def realtime_factor(self) -> float | None:
@@ -54,10 +55,17 @@ def _absolute(captured_at: str | None, offset_s: float) -> str | None:
 
 def process_store(store: Store, *, model: str | None = None, lang: str | None = None,
                   gloss: bool = True, source_ids: list[int] | None = None, analyze: bool = True,
+                  gloss_method: str = "llm", translator=None,
                   on_progress: Callable[[int, float, float | None], None] | None = None,
                   on_source: Callable[[object], None] | None = None) -> ProcessReport:
     """Process pending audio sources. ``on_progress(source_id, done_s, total_s)`` after each
-    decoded block; ``on_source(row)`` when a source starts."""
+    decoded block; ``on_source(row)`` when a source starts. The English gloss (``gloss``) is
+    made by ``gloss_method``: ``llm`` — the translation stage over the new transcripts
+    (``translator``, default the embedded model), measured better than ``whisper`` —
+    Whisper's translate task on the audio (an extra decoding pass)."""
+    if gloss_method not in ("llm", "whisper"):
+        raise ValueError(f"gloss method {gloss_method!r}: expected llm or whisper")
+    whisper_gloss = gloss and gloss_method == "whisper"
     from .audio.decode import AudioDecodeError
     from .audio.model import load_model
     from .sdr.capture import CaptureError
@@ -69,6 +77,7 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
         if analyze:
             report.analyze = _analyze(store)
         return report
+    run_ids: list[int] = []
     started = time.perf_counter()
     lm = load_model(model)
     for src in todo:
@@ -87,16 +96,17 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
                 continue
             run_id = store.start_run("process", component=PIPELINE_VERSION, component_version=lm.name,
                                      params={"model": lm.lineage(), "mode": mode, "lang": src_lang,
-                                             "gloss": gloss, "resume_from_s": resume})
+                                             "gloss": gloss_method if gloss else None, "resume_from_s": resume})
+            run_ids.append(run_id)
             store.conn.execute("UPDATE processing SET status = 'running', run_id = ?, error = NULL, claimed_by = ?,"
                                " updated_at = ? WHERE source_id = ?", (run_id, _me(), utc_now(), src["id"]))
         n = 0
         progress = (lambda d, t, sid=src["id"]: on_progress(sid, d, t)) if on_progress else None
         if src["reader"] == "sdr-capture":
-            stream, resume = _capture_transmissions(store, src, lm, src_lang, gloss, progress), 0.0
+            stream, resume = _capture_transmissions(store, src, lm, src_lang, whisper_gloss, progress), 0.0
         else:
             stream = ((tx, {}) for tx in process_audio(
-                store.evidence.path_for(src["sha256"]), mode=mode, lang=src_lang, model=lm, gloss=gloss,
+                store.evidence.path_for(src["sha256"]), mode=mode, lang=src_lang, model=lm, gloss=whisper_gloss,
                 skip_until_s=resume, progress=progress))
         try:
             for tx, extra in stream:
@@ -128,10 +138,29 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
             store.audit("process", f"source:{src['sha256']}", {
                 "source_id": src["id"], "run_id": run_id, "status": status, "error": error,
                 "transmissions_added": n, "model": lm.name, "model_sha256": lm.sha256})
+    if gloss and gloss_method == "llm" and run_ids:
+        report.translate = _translate_new(store, run_ids, translator)
     report.wall_s = time.perf_counter() - started
     if analyze:
         report.analyze = _analyze(store)
     return report
+
+
+def _translate_new(store: Store, run_ids: list[int], translator) -> dict:
+    """Gloss the utterances these runs transcribed; a missing model is reported, not fatal
+    (the transcripts are stored; `overheard translate` makes the glosses later)."""
+    from .audio.model import ModelAssemblyError
+    from .translate import BackendError, Translator, embedded_model, translate_store
+
+    ids = [r[0] for r in store.conn.execute(
+        f"SELECT id FROM utterances WHERE run_id IN ({','.join('?' * len(run_ids))}) AND text != ''", run_ids)]
+    if not ids:
+        return {"translated": 0}
+    try:
+        translator = translator or Translator(embedded_model())
+        return translate_store(store, translator, utterance_ids=ids).to_dict()
+    except (BackendError, ModelAssemblyError) as exc:
+        return {"translated": 0, "error": str(exc)}
 
 
 def _me() -> str:
@@ -201,9 +230,11 @@ def _store_transmission(store: Store, src, tx, run_id: int, *, channel: str | No
                         ensure_ascii=False),
              json.dumps(seg, default=str), run_id))
         if tx.gloss_en and not tx.hallucination:
-            conn.execute("INSERT INTO glosses(utterance_id, lang, text, label, method, run_id)"
-                         " VALUES (?,?,?,?,?,?)",
-                         (uid, "en", tx.gloss_en.strip(), tx.gloss_label, "whisper-translate", run_id))
+            conn.execute("INSERT INTO glosses(utterance_id, lang, text, label, method, run_id, translator_version,"
+                         " source_sha256) VALUES (?,?,?,?,?,?,?,?)",
+                         (uid, "en", tx.gloss_en.strip(), tx.gloss_label, "whisper-translate", run_id,
+                          "whisper-translate", hashlib.sha256(text.encode()).hexdigest()))
+            conn.execute("INSERT INTO gloss_fts(rowid, text) VALUES (?, ?)", (uid, tx.gloss_en.strip()))
         if tx.cues is not None:
             c = tx.cues
             conn.execute(

@@ -4,6 +4,10 @@ Each query word matches when any of these hold: the same surface token in the te
 a shared dictionary lemma, or a shared word-family root. Surface matches rank above
 lemma matches, which rank above root matches (bm25 column weights). "Quoted phrases"
 match the text literally.
+
+A query in Latin script also searches the English gloss of each utterance (its current
+machine or analyst translation, Porter-stemmed): ``water`` finds "нет воды" through the
+gloss "no water", and the hit says it was found that way (``via="gloss"``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from .terms import WORD_RE, word_terms
 PHRASE_RE = re.compile(r'"([^"]+)"|(\S+)')
 # bm25 weights for (text, search_lemmas, search_roots)
 RANK = "bm25(utterances_fts, 10.0, 4.0, 1.0)"  # FTS5 table aliased as f below
+
+
+LATIN_ONLY = re.compile(r"^[^\u0400-\u04FF]*$")
 
 
 class SearchError(ValueError):
@@ -97,6 +104,8 @@ class Hit:
     text: str
     snippet: str
     highlights: list[tuple[int, int]] = field(default_factory=list)
+    via: str = "text"              # "gloss": matched through the English gloss only
+    gloss: str | None = None       # the current gloss (machine or analyst translation)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,6 +120,7 @@ class ParsedQuery:
     match: str
     words: list[tuple[str, set[str], set[str]]]   # (surface, lemmas, roots)
     phrases: list[str]
+    gloss_match: str | None = None                # FTS5 query over gloss_fts (Latin-script queries)
 
 
 def parse_query(query: str, lang: str | None = None) -> ParsedQuery:
@@ -133,7 +143,33 @@ def parse_query(query: str, lang: str | None = None) -> ParsedQuery:
             clauses.append("(" + " OR ".join(alts) + ")")
     if not clauses:
         raise SearchError(f"query {query!r} has no words to search for")
-    return ParsedQuery(" AND ".join(clauses), words, phrases)
+    gloss_match = None
+    if LATIN_ONLY.match(query):
+        parts = [_quote(" ".join(m.group().lower() for m in WORD_RE.finditer(p))) for p in phrases]
+        parts += [_quote(w) for w, _, _ in words]
+        gloss_match = " AND ".join(x for x in parts if x != '""') or None
+    return ParsedQuery(" AND ".join(clauses), words, phrases, gloss_match)
+
+
+def gloss_spans(gloss: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
+    """Spans of the gloss's words that a Latin-script query matched (same stem)."""
+    from .terms import lemmas_of
+    wanted = {lemmas_of(w, "en")[0] for w, _, _ in parsed.words}
+    spans = [m.span() for m in WORD_RE.finditer(gloss) if lemmas_of(m.group().lower(), "en")[0] in wanted]
+    lowered = gloss.lower()
+    for phrase in parsed.phrases:
+        start = lowered.find(phrase.lower())
+        if start >= 0:
+            spans.append((start, start + len(phrase)))
+    return sorted(set(spans))
+
+
+def current_glosses(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {r[0]: r[1] for r in conn.execute(
+        "SELECT g.utterance_id, g.text FROM glosses g WHERE g.id IN (SELECT max(id) FROM glosses"
+        f" WHERE utterance_id IN ({','.join('?' * len(ids))}) GROUP BY utterance_id)", ids)}
 
 
 def highlight_spans(text: str, lang: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
@@ -197,6 +233,8 @@ def search_ids(conn: sqlite3.Connection, parsed: ParsedQuery | None, filters: Fi
         sql = (f"SELECT u.id FROM utterances u JOIN sources s ON s.id = u.source_id"
                f" WHERE {' AND '.join(where) or '1'} ORDER BY {key} LIMIT ? OFFSET ?")
         return [r[0] for r in conn.execute(sql, (*params, limit, offset))]
+    if parsed.gloss_match:
+        return _search_with_gloss(conn, parsed, where, params, order, limit, offset, before_id)
     where.insert(0, "utterances_fts MATCH ?"); params.insert(0, parsed.match)
     if before_id is not None and order == "newest":
         where.append("f.rowid < ?"); params.append(before_id)
@@ -211,6 +249,30 @@ def search_ids(conn: sqlite3.Connection, parsed: ParsedQuery | None, filters: Fi
            f" c ORDER BY {outer_order} LIMIT ? OFFSET ?")
     try:
         return [r[0] for r in conn.execute(sql, (*params, limit, offset))]
+    except sqlite3.OperationalError as exc:
+        raise SearchError(f"query: {exc}") from None
+
+
+def _search_with_gloss(conn, parsed: ParsedQuery, where: list[str], params: list, order: str, limit: int,
+                       offset: int, before_id: int | None) -> list[int]:
+    """Matches in the text or in the current English gloss, ranked together (a gloss match
+    counts half: it rests on a machine translation)."""
+    if before_id is not None and order == "newest":
+        where.append("m.id < ?"); params.append(before_id)
+    inner_order, window, outer_order = {
+        "rank": ("m.id DESC", RANK_WINDOW, "c.score, c.id DESC"),
+        "newest": ("m.id DESC", limit + offset, "c.id DESC"),
+        "time": ("u.captured_at DESC, m.id DESC", limit + offset, "c.at DESC, c.id DESC"),
+    }[order]
+    sql = ("SELECT c.id FROM (SELECT m.id AS id, min(m.score) AS score, u.captured_at AS at FROM ("
+           f"SELECT rowid AS id, {RANK} AS score FROM utterances_fts"
+           " WHERE utterances_fts MATCH ?"
+           " UNION ALL SELECT rowid AS id, 0.5 * bm25(gloss_fts) AS score FROM gloss_fts WHERE gloss_fts MATCH ?"
+           ") m JOIN utterances u ON u.id = m.id JOIN sources s ON s.id = u.source_id"
+           f" WHERE {' AND '.join(where) or '1'} GROUP BY m.id ORDER BY {inner_order} LIMIT {int(window)})"
+           f" c ORDER BY {outer_order} LIMIT ? OFFSET ?")
+    try:
+        return [r[0] for r in conn.execute(sql, (parsed.match, parsed.gloss_match, *params, limit, offset))]
     except sqlite3.OperationalError as exc:
         raise SearchError(f"query: {exc}") from None
 
@@ -230,9 +292,14 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
         "SELECT u.id, u.source_id, s.sha256, s.original_name, u.kind, u.lang, u.seq,"
         " u.captured_at, u.start_s, u.end_s, u.text FROM utterances u JOIN sources s ON s.id = u.source_id"
         f" WHERE u.id IN ({','.join('?' * len(ids))})", ids)}
+    glosses = current_glosses(conn, ids)
     hits = []
     for uid in ids:
         row = rows[uid]
         spans = highlight_spans(row[10], row[5], parsed)
-        hits.append(Hit(*tuple(row), snippet=make_snippet(row[10], spans), highlights=spans))
+        hit = Hit(*tuple(row), snippet=make_snippet(row[10], spans), highlights=spans, gloss=glosses.get(uid))
+        if not spans and hit.gloss and parsed.gloss_match:
+            hit.via = "gloss"
+            hit.snippet = make_snippet(hit.gloss, gloss_spans(hit.gloss, parsed))
+        hits.append(hit)
     return hits

@@ -50,6 +50,10 @@ class Evidence:
     line_no: int | None
     channel: str | None
     speaker_role: str | None
+    gloss_flags: list[str] = field(default_factory=list)     # meaning checks that failed
+    gloss_terms: list[dict] = field(default_factory=list)    # glossary terms in the line
+    gloss_stale: bool = False                                 # made before the transcript was corrected
+    gloss_by_analyst: bool = False
 
 
 @dataclass
@@ -131,7 +135,28 @@ def strongest_evidence(store: Store, opts: ReportOptions, version: str) -> dict[
         rows = store.conn.execute(sql, (*params, code, version, EVIDENCE_PER_CODE)).fetchall()
         out[code] = [Evidence(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], (r[8], r[9]), *tuple(r)[10:])
                      for r in rows]
+    _gloss_details(store, [e for ev in out.values() for e in ev])
     return out
+
+
+def _gloss_details(store: Store, evidence: list[Evidence]) -> None:
+    """What a reader must know about each quote's gloss: who made it, what the checks flagged,
+    which glossary terms it rests on, and whether the transcript changed since."""
+    import hashlib
+    ids = sorted({e.utterance_id for e in evidence})
+    if not ids:
+        return
+    rows = {r["utterance_id"]: r for r in store.conn.execute(
+        "SELECT g.utterance_id, g.flags, g.terms, g.method, g.source_sha256 FROM glosses g WHERE g.id IN"
+        f" (SELECT max(id) FROM glosses WHERE utterance_id IN ({','.join('?' * len(ids))}) GROUP BY utterance_id)", ids)}
+    for e in evidence:
+        g = rows.get(e.utterance_id)
+        if g is None:
+            continue
+        e.gloss_flags = json.loads(g["flags"] or "[]")
+        e.gloss_terms = json.loads(g["terms"] or "[]")
+        e.gloss_by_analyst = (g["method"] or "").startswith("analyst")
+        e.gloss_stale = bool(g["source_sha256"]) and g["source_sha256"] != hashlib.sha256(e.text.encode()).hexdigest()
 
 
 def lineage(store: Store, version: str | None) -> dict:
@@ -149,7 +174,9 @@ def lineage(store: Store, version: str | None) -> dict:
         " AND component_version = ?", (version,)).fetchone() if version else (0, None, None)
     reviews = store.conn.execute("SELECT decision, count(*) FROM reviews GROUP BY decision").fetchall()
     head = store.conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-    return {"asr_models": models, "readers": readers, "detector_version": version,
+    translators = [{"version": r[0], "glosses": r[1]} for r in store.conn.execute(
+        "SELECT coalesce(translator_version, method), count(*) FROM glosses GROUP BY 1 ORDER BY 2 DESC")]
+    return {"asr_models": models, "translators": translators, "readers": readers, "detector_version": version,
             "analyze_runs": analyze_runs[0], "reviews": dict(reviews),
             "audit_head": {"row": head[0], "hash": head[1]} if head else None,
             "schema_version": store.schema_version}

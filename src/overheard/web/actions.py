@@ -147,6 +147,18 @@ def correct_transcript(store: Store, utterance_id: int, new_text: str, *, actor:
     return version
 
 
+def correct_gloss(store: Store, utterance_id: int, new_text: str, *, actor: str, reason: str,
+                  base_gloss_id: int | None = None) -> int:
+    """An analyst's English for a line (see overheard.translate.stage.correct_gloss)."""
+    from ..translate.stage import correct_gloss as _correct
+    try:
+        return _correct(store, utterance_id, new_text, actor=actor, reason=reason, base_gloss_id=base_gloss_id)
+    except LookupError as exc:
+        raise NotFound(str(exc)) from None
+    except ValueError as exc:
+        raise ActionError(str(exc)) from None
+
+
 def _moved_quote(u, new_text: str) -> tuple[int | None, int | None]:
     if u["quote_start"] is None:
         return (None, None)

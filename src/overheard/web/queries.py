@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..index.search import (RANK_WINDOW, Filters, SearchError, highlight_spans, make_snippet, parse_query,
-                            search_ids)
+from ..index.search import (RANK_WINDOW, Filters, SearchError, current_glosses, gloss_spans, highlight_spans,
+                            make_snippet, parse_query, search_ids)
 
 KINDS = ("radio", "call", "interview", "message", "article")
 REVIEW_STATUSES = ("machine", "confirmed", "rejected")
@@ -88,6 +88,8 @@ class WebHit:
     text: str
     snippet: str = ""
     badges: list[dict] = field(default_factory=list)
+    gloss: str | None = None       # current English gloss
+    via: str = "text"              # "gloss": matched only through the English gloss
 
 
 @dataclass
@@ -169,6 +171,7 @@ def _load_hits(conn, ids: list[int], parsed, detector_version: str | None) -> li
     badges: dict[int, list[dict]] = {}
     for f in findings_for(conn, ids, detector_version):
         badges.setdefault(f["utterance_id"], []).append(f)
+    glosses = current_glosses(conn, ids)
     hits = []
     for i in ids:
         r = rows.get(i)
@@ -178,6 +181,10 @@ def _load_hits(conn, ids: list[int], parsed, detector_version: str | None) -> li
         hit = WebHit(*tuple(r))
         hit.snippet = make_snippet(r["text"], spans, width=220, mark=MARK)
         hit.badges = badges.get(i, [])
+        hit.gloss = glosses.get(i)
+        if parsed and parsed.gloss_match and not spans and hit.gloss:
+            hit.via = "gloss"
+            hit.snippet = make_snippet(hit.gloss, gloss_spans(hit.gloss, parsed), width=220, mark=MARK)
         hits.append(hit)
     return hits
 
@@ -201,6 +208,19 @@ def findings_for(conn, utterance_ids: list[int], detector_version: str | None,
         f" FROM findings f WHERE f.utterance_id IN ({marks}){version_clause}"
         " ORDER BY f.utterance_id, f.span_start, f.id", params).fetchall()
     return [dict(r) for r in rows]
+
+
+def _gloss_view(row, text: str) -> dict | None:
+    """A gloss row with its checks, glossary terms and staleness ready for the page."""
+    if row is None:
+        return None
+    import hashlib
+    g = dict(row)
+    g["flags"] = json.loads(g.get("flags") or "[]")
+    g["terms"] = json.loads(g.get("terms") or "[]")
+    g["by_analyst"] = (g["method"] or "").startswith("analyst")
+    g["stale"] = bool(g.get("source_sha256")) and g["source_sha256"] != hashlib.sha256(text.encode()).hexdigest()
+    return g
 
 
 # --------------------------------------------------------------------------- filter options
@@ -244,8 +264,9 @@ def utterance_detail(conn, utterance_id: int, detector_version: str | None) -> d
         f["current"] = f["detector_version"] == detector_version or f["method"].startswith("analyst:")
         f["reviews"] = [dict(r) for r in conn.execute(
             "SELECT decision, actor, at, note FROM reviews WHERE finding_id = ? ORDER BY id", (f["id"],))]
-    gloss = conn.execute("SELECT * FROM glosses WHERE utterance_id = ? ORDER BY id DESC LIMIT 1",
-                         (utterance_id,)).fetchone()
+    gloss_rows = conn.execute("SELECT * FROM glosses WHERE utterance_id = ? ORDER BY id DESC",
+                              (utterance_id,)).fetchall()
+    gloss = gloss_rows[0] if gloss_rows else None
     asr = conn.execute("SELECT * FROM asr WHERE utterance_id = ?", (utterance_id,)).fetchone()
     cues = conn.execute("SELECT * FROM voice_cues WHERE utterance_id = ?", (utterance_id,)).fetchone()
     prev = conn.execute("SELECT id, start_s, end_s FROM utterances WHERE source_id = ? AND seq < ?"
@@ -284,7 +305,8 @@ def utterance_detail(conn, utterance_id: int, detector_version: str | None) -> d
     for r in runs:
         r["produced"] = sorted(set(produced.get(r["id"], [])))
     return {
-        "u": dict(u), "src": dict(src), "findings": findings, "gloss": dict(gloss) if gloss else None,
+        "u": dict(u), "src": dict(src), "findings": findings, "gloss": _gloss_view(gloss, u["text"]),
+        "gloss_history": [_gloss_view(g, u["text"]) for g in gloss_rows[1:]],
         "asr": dict(asr) if asr else None, "cues": _cues(cues), "prev": dict(prev) if prev else None,
         "next": dict(nxt) if nxt else None, "versions": versions, "annotations": notes, "runs": runs,
         "meta": json.loads(u["meta"] or "{}"),

@@ -271,6 +271,19 @@ def install(app: FastAPI) -> None:
             raise WebError(422, str(exc)) from None
         return done(request, _back(uid), f"Transcript saved as version {version}.")
 
+    @app.post("/utterance/{uid}/gloss")
+    def correct_gloss(request: Request, uid: int = ID(), form: dict = Depends(form_data)):
+        sess, user = require(request, "analyst", form)
+        base = _int(form, "base_gloss", required=False, lo=1)
+        try:
+            gid = actions.correct_gloss(get_store(), uid, form.get("text", ""), actor=user["name"],
+                                        reason=form.get("reason", ""), base_gloss_id=base)
+        except actions.NotFound as exc:
+            raise WebError(404, str(exc)) from None
+        except actions.ActionError as exc:
+            raise WebError(422, str(exc)) from None
+        return done(request, _back(uid), f"English saved as analyst translation (gloss {gid}).")
+
     @app.post("/utterance/{uid}/annotate")
     def annotate(request: Request, uid: int = ID(), form: dict = Depends(form_data)):
         sess, user = require(request, "analyst", form)

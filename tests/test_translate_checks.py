@@ -1,0 +1,80 @@
+"""The glossary and the meaning checks of the translation stage (no model needed)."""
+
+import pytest
+
+from overheard.translate.checks import check, english_numbers, source_numbers
+from overheard.translate.glossary import Glossary, GlossaryError
+
+
+@pytest.fixture(scope="module")
+def glossary():
+    return Glossary.load()
+
+
+def found(glossary, text):
+    return {m.term.ru: text[m.start:m.end] for m in glossary.find(text)}
+
+
+def test_glossary_finds_inflected_jargon_slang_and_procedure(glossary):
+    hits = found(glossary, "Они въёбывают наше подразделение, у нас трое двухсотых и двое трёхсотых, приём")
+    assert hits["двухсотый"] == "двухсотых"
+    assert hits["трехсотый"] == "трёхсотых"
+    assert hits["въебывать"] == "въёбывают"
+    assert hits["приём"] == "приём"
+    assert "птичка" in found(glossary, "птичку сбили над посадкой")
+
+
+def test_glossary_marks_slurs_and_keeps_multiword_terms_whole(glossary):
+    ms = glossary.find("хохлы работают по нашим, конец связи")
+    kinds = {m.term.ru: m.term.kind for m in ms}
+    assert kinds["хохол"] == "slur"
+    assert "конец связи" in kinds
+    # "работать по" needs both words: plain "работать" is not military jargon
+    assert "работать по" not in found(glossary, "я работаю на заводе")
+    assert found(glossary, "работаем по посадке")["работать по"] == "работаем по"
+
+
+def test_glossary_does_not_fire_on_unrelated_words(glossary):
+    assert found(glossary, "Мама, я тебя люблю, скоро увидимся") == {}
+
+
+def test_user_glossary_extends_and_overrides(tmp_path):
+    extra = tmp_path / "mine.tsv"
+    extra.write_text("# ours\nприём\treceiving, over\tprocedure\tour house style\nсемечки\tsunflower seeds\tslang\n",
+                     encoding="utf-8")
+    g = Glossary.load([extra])
+    assert g.version != Glossary.load().version
+    by_ru = {t.ru: t for t in g.terms}
+    assert by_ru["приём"].en == "receiving, over"          # a later entry wins
+    assert "семечки" in {m.term.ru for m in g.find("дай семечки")}
+
+
+def test_bad_glossary_file_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("приём\tover\tprocedure\nарта\tartillery\tweapon\n", encoding="utf-8")
+    with pytest.raises(GlossaryError, match=r"bad.tsv:2: kind 'weapon'"):
+        Glossary.load([bad])
+    with pytest.raises(GlossaryError, match="cannot read"):
+        Glossary.load([tmp_path / "missing.tsv"])
+
+
+@pytest.mark.parametrize("source, gloss, expected", [
+    ("Нет воды, третий день, патроны заканчиваются", "No water, third day, running out of ammo", []),
+    ("Нет воды, третий день", "Water, day 3", ["negation-dropped"]),
+    ("Я не пойду на штурм", "I will go to the assault", ["negation-dropped"]),
+    ("тут осталось пятеро, приём", "five left here, over", []),
+    ("тут осталось пятеро, приём", "few are left here, over", ["number-lost:5"]),
+    ("93-9-6-6, как приняли?", "93-9-66, how did you copy?", []),
+    ("двадцать пять человек", "25 people", []),
+    ("двадцать пять человек", "twenty-five people", []),
+    ("Я не пойду", "Я не пойду", ["wrong-language", "negation-dropped"]),
+    ("Да", "", ["empty"]),
+])
+def test_meaning_checks(source, gloss, expected):
+    assert check(source, gloss) == expected
+
+
+def test_numbers_read_from_words_and_digits():
+    totals = {t for t, _ in source_numbers("сто двадцать человек, 3 танка, трое раненых")}
+    assert {120, 3} <= totals
+    assert {120, 3} <= english_numbers("one hundred twenty men, three tanks, 3 wounded")
