@@ -1,7 +1,7 @@
 """Translation quality on the dev intercepts: overheard's translator against the same model
 prompted plainly (the peer a user would otherwise call), side by side in one run.
 
-    python bench/bench_translation.py [--model PATH] [--cache DIR] [--limit N]
+    python bench/bench_translation.py [--model PATH] [--cache DIR] [--limit N] [--audio]
 
 For every line of ../shared/data/intercepts-dev/*/final_ru.txt both translators produce an
 English line; each recording's lines are joined into one document and scored against the
@@ -10,6 +10,12 @@ BLEU (sacrebleu, corpus over the recordings). Also: negation kept (lines with н
 whose English has a negation), numbers kept (lines with a number whose English states
 it), lines flagged by the checks, and seconds per line. Outputs are cached per translator
 version, so an interrupted run resumes.
+
+``--audio`` adds the speech path, where audio exists: each dev line is spoken by Festival's
+Russian voice (Debian festival + festvox-ru) and passed through the simulated voice-radio
+channel of tools/make_demo_radio.py at 15 dB SNR; then (a) Whisper base translates the audio
+(``task=translate``, the old gloss) and (b) Whisper base transcribes it and overheard's
+translator glosses the transcript (what ``process`` does by default). Same scoring.
 """
 
 from __future__ import annotations
@@ -70,6 +76,53 @@ def run(translator: Translator, docs, cache_dir: Path) -> dict:
     return out
 
 
+def speech_path(docs, translator: Translator, cache_dir: Path) -> dict[str, dict]:
+    """Whisper-translate of synthetic radio audio vs. Whisper transcript + our translator."""
+    import numpy as np
+    sys.path.insert(0, str(ROOT / "tools"))
+    from make_demo_radio import festival_lines, radio_channel
+    from overheard.audio.model import load_model
+    wav_dir = cache_dir / "speech"
+    wav_dir.mkdir(exist_ok=True)
+    lm = load_model(None)
+    rng = np.random.default_rng(15)
+    out = {"whisper translate (audio)": {}, "whisper transcript + overheard translate": {}}
+    cache_file = cache_dir / f"speech+{translator.version.replace(':', '_')}.jsonl"
+    cache = {}
+    if cache_file.exists():
+        for ln in cache_file.read_text(encoding="utf-8").splitlines():
+            d = json.loads(ln)
+            cache[(d["doc"], d["i"])] = d
+    with cache_file.open("a", encoding="utf-8") as f:
+        for name, lines, _ in docs:
+            for i, line in enumerate(lines):
+                d = cache.get((name, i))
+                if d is None:
+                    npy = wav_dir / f"{name}-{i}.npy"
+                    if not npy.exists():
+                        clean = festival_lines([line])[0]
+                        audio, _, _ = radio_channel(clean, 15.0, rng)
+                        np.save(npy, audio.astype(np.float32))
+                    audio = np.load(npy)
+                    t = time.perf_counter()
+                    segs, _ = lm.whisper.transcribe(audio, language="ru", task="translate", beam_size=5)
+                    wt = " ".join(x.text.strip() for x in segs)
+                    wt_s = time.perf_counter() - t
+                    segs, _ = lm.whisper.transcribe(audio, language="ru", task="transcribe", beam_size=5)
+                    asr = " ".join(x.text.strip() for x in segs)
+                    g = translator.translate(asr, "ru") if asr.strip() else None
+                    d = {"doc": name, "i": i, "ru": line, "asr": asr, "whisper_en": wt, "whisper_s": round(wt_s, 3),
+                         "ours_en": g.text if g else "", "ours_s": g.seconds if g else 0.0,
+                         "ours_flags": g.flags if g else ["empty"]}
+                    f.write(json.dumps(d, ensure_ascii=False) + "\n")
+                    f.flush()
+                out["whisper translate (audio)"][(name, i)] = {"ru": line, "en": d["whisper_en"], "s": d["whisper_s"],
+                                                              "flags": []}
+                out["whisper transcript + overheard translate"][(name, i)] = {
+                    "ru": line, "en": d["ours_en"], "s": d["ours_s"], "flags": d["ours_flags"]}
+    return out
+
+
 def score(docs, out) -> dict:
     import sacrebleu
     hyps = [" ".join(out[(name, i)]["en"] for i in range(len(lines))) for name, lines, _ in docs]
@@ -95,6 +148,7 @@ def main() -> None:
     ap.add_argument("--endpoint", help="OpenAI-compatible server instead of a local model")
     ap.add_argument("--cache", default=str(ROOT / "bench" / ".translation-cache"))
     ap.add_argument("--limit", type=int, help="only the first N lines (a quick look)")
+    ap.add_argument("--audio", action="store_true", help="also the speech path (needs Festival's Russian voice)")
     args = ap.parse_args()
     if not DEV.is_dir():
         print(f"skipped: {DEV} is absent (the shared data sets sit beside the checkout)")
@@ -108,6 +162,13 @@ def main() -> None:
         t = time.perf_counter()
         out = run(tr, docs, cache)
         results[name] = {**score(docs, out), "version": tr.version, "wall_s": round(time.perf_counter() - t, 1)}
+    if args.audio:
+        import shutil
+        if not shutil.which("text2wave"):
+            print("--audio skipped: Festival is not installed (apt-get install festival festvox-ru)")
+        else:
+            for name, out in speech_path(docs, Translator(backend), cache).items():
+                results[name] = {**score(docs, out), "version": name, "wall_s": None}
     width = max(len(k) for k in results)
     print(f"dev intercepts: {len(docs)} recordings, {sum(len(x[1]) for x in docs)} lines; "
           f"model {backend.identity.get('model')}")

@@ -83,3 +83,15 @@ def test_pdf_renders_pages_that_pdftoppm_turns_into_images(demo_store, tmp_path)
     for page in pages:
         img = Image.open(page).convert("L")
         assert img.getextrema()[0] < 100                      # something dark was drawn: not a blank page
+
+
+def test_report_shows_the_english_gloss_and_its_glossary_terms_beside_russian_quotes(demo_store, tmp_path):
+    out = tmp_path / "report.html"
+    write_report(demo_store, ReportOptions(by="day"), out)
+    html = out.read_text(encoding="utf-8")
+    # the demo's "no water" transmission, glossed by the translation stage during `process`
+    m = re.search(r'воды[^<]*</mark>[^<]*</a></blockquote>\s*<div class="gloss" lang="en">'
+                  r'<span class="label">machine translation</span>([^<]*)', html)
+    assert m and "water" in m.group(1).lower(), "no English beside the 'нет воды' quote"
+    assert 'class="terms"' in html and "= over" in html        # приём from the glossary, shown to the reader
+    assert "translation</th>" in html and "p2026" in html       # the methods table names the translator version

@@ -147,7 +147,7 @@ def test_every_page_needs_a_session(app, path):
 
 
 @pytest.mark.parametrize("path", ["/finding/1/review", "/utterance/1/finding", "/utterance/1/transcript",
-                                  "/utterance/1/annotate", "/admin/users", "/admin/users/1", "/logout"])
+                                  "/utterance/1/annotate", "/utterance/1/gloss", "/admin/users", "/admin/users/1", "/logout"])
 def test_every_post_needs_a_session(app, store_dir, path):
     before = counts(store_dir)
     r = client(app).post(path, data={"decision": "confirmed", "csrf": "x"})
@@ -548,6 +548,48 @@ def test_correct_a_transcript_keeps_versions_and_reindexes(app, store_dir):
     assert r.status_code == 422 and "changed meanwhile" in r.text
     for data in ({"text": "", "reason": "x"}, {"text": "abc", "reason": ""}, {"text": new, "reason": "same"}):
         assert c.post(f"/utterance/{u['id']}/transcript", data={**data, "csrf": csrf(c)}).status_code == 422
+    assert counts(store_dir) == before
+
+
+def test_glosses_are_shown_searchable_correctable_and_go_stale(app, store_dir):
+    """process glosses each transmission with the translation stage; the workbench shows the
+    gloss with its label, finds Russian lines by English words through it, marks it stale after
+    a transcript correction, and stores an analyst's English as a new, audited version."""
+    c = login(app, "ann")
+    conn = db(store_dir)
+    water = conn.execute("SELECT u.id, u.text FROM utterances u JOIN glosses g ON g.utterance_id = u.id"
+                         " WHERE u.text LIKE '%воды%' AND g.method = 'llm'").fetchone()
+    assert water is not None, "the demo's 'no water' transmission has a language-model gloss"
+    page = c.get(f"/utterance/{water['id']}").text
+    assert 'id="gloss-text"' in page and "not a human translation" in page
+    hits = c.get("/search?q=water").text
+    assert f'href="/utterance/{water["id"]}"' in hits and "found in the English gloss" in hits
+    # a transcript correction makes the gloss stale
+    r = c.post(f"/utterance/{water['id']}/transcript", data={"csrf": csrf(c), "text": water["text"] + " Конец связи.",
+                                                             "reason": "missed tail"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "Made before the transcript was corrected" in c.get(f"/utterance/{water['id']}").text
+    # an analyst's English: a new version, audited, shown as analyst translation, searchable
+    base = conn.execute("SELECT max(id) FROM glosses WHERE utterance_id = ?", (water["id"],)).fetchone()[0]
+    r = c.post(f"/utterance/{water['id']}/gloss", data={"csrf": csrf(c), "text": "No water, third day. Out.",
+                                                        "reason": "checked", "base_gloss": str(base)},
+               follow_redirects=False)
+    assert r.status_code == 303
+    row = conn.execute("SELECT * FROM glosses WHERE utterance_id = ? ORDER BY id DESC LIMIT 1", (water["id"],)).fetchone()
+    assert row["method"] == "analyst:ann" and row["text"] == "No water, third day. Out."
+    audit = conn.execute("SELECT action, details FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert audit["action"] == "review.correct_gloss" and json.loads(audit["details"])["before"]["gloss_id"] == base
+    page = c.get(f"/utterance/{water['id']}").text
+    assert "analyst translation" in page and "earlier gloss" in page
+    assert f'href="/utterance/{water["id"]}"' in c.get("/search?q=%22third+day%22").text
+    before = counts(store_dir)
+    stale = c.post(f"/utterance/{water['id']}/gloss", data={"csrf": csrf(c), "text": "x", "reason": "y",
+                                                            "base_gloss": str(base)})
+    assert stale.status_code == 422 and "changed meanwhile" in stale.text
+    assert c.post(f"/utterance/{water['id']}/gloss", data={"csrf": csrf(c), "text": "y", "reason": ""}).status_code == 422
+    viewer = login(app, "vic")
+    assert viewer.post(f"/utterance/{water['id']}/gloss", data={"csrf": csrf(viewer), "text": "z",
+                                                                "reason": "r"}).status_code == 403
     assert counts(store_dir) == before
 
 
