@@ -37,7 +37,8 @@ hash covers its content and the previous row's hash.
 
 Check it with:   overheard verify --package {name}
 or by hand:      sha256sum every member and compare with manifest.json.
-English glosses in transcripts/ are machine translations (Whisper), not human translations.
+English glosses in transcripts/ are machine translations (gloss_label says which), not human translations,
+unless gloss_label says "analyst translation".
 """
 
 

@@ -15,7 +15,7 @@ from .backends import ChatBackend, identity_key
 from .checks import check
 from .glossary import Glossary, Match
 
-PROMPT_VERSION = "p2026.12.1"
+PROMPT_VERSION = "p2026.12.2"
 PLAIN_VERSION = "plain-1"
 LANG_NAMES = {"ru": "Russian", "uk": "Ukrainian", "und": "Russian or Ukrainian"}
 
@@ -23,26 +23,30 @@ SYSTEM = """You translate intercepted Russian and Ukrainian military radio traff
 Rules:
 - Translate faithfully and completely, line for line. Do not summarise, explain or add anything.
 - Keep every negation (not, no, never) and every number exactly as said.
-- Call signs and names: transliterate them and keep them in quotes ("Береза" -> "Bereza", "Шестой" -> "Sixth").
+- Call signs: keep them in quotes; translate a call sign that is a word ("Береза" -> "Birch", "Рысь" -> "Lynx", "Шестой" -> "Sixth"), transliterate a name ("Буран" -> "Buran").
 - Radio procedure: "приём" = "over", "понял"/"принял" = "copy", "как слышишь" = "how do you read me", "конец связи" = "out".
 - Swearing and slurs: translate them with English of the same strength; never soften or clean them up.
 - If a word is unclear, keep it transliterated in [brackets].
+- A line may be followed by "Glossary:" with the meaning of slang in it: use those meanings; never translate or repeat the glossary itself.
 - Answer with the English translation only."""
 
 STRICT = """
 This is a second attempt: your previous answer lost part of the meaning ({problems}).
 Translate again. Every "не"/"нет"/"ни" must appear as a negation in English, every number must appear, and the answer must be in English only."""
 
-# Invented examples in the register of the traffic (not taken from any evaluation data).
+# Invented examples in the register of the traffic (not taken from any evaluation data), in the
+# exact format of a real request: a small model echoes a hint block it has never seen answered.
 EXAMPLES = [
-    ("\"Сокол\", я \"Гора\", как слышишь меня? Приём.",
-     "\"Sokol\", this is \"Gora\", how do you read me? Over."),
-    ("Понял тебя. По нам работает арта, у меня двое трёхсотых, один двухсотый.",
-     "Copy. Artillery is hitting us, I have two wounded (300s) and one killed (200)."),
+    ("\"Сокол\", я \"Гора\", как слышишь меня? Приём.\nGlossary: приём = over; как слышишь = how do you read me",
+     "\"Falcon\", I am \"Mountain\", how do you read me? Over."),
+    ("Понял тебя. По нам работает арта, у меня двое трёхсотых, один двухсотый.\n"
+     "Glossary: понял = roger / copy; арта = artillery; трехсотый = WIA (wounded); двухсотый = KIA (killed in action)",
+     "Roger. Artillery is working on us, I have two wounded (300s) and one killed (200)."),
     ("Мам, нас кинули, жрать нечего, третий день без воды, никто не приезжает.",
      "Mom, they abandoned us, there's nothing to eat, third day without water, nobody comes."),
-    ("Да ебашат нас без остановки, пиздец полный, командир съебался.",
-     "They're fucking pounding us non-stop, it's a complete fucking disaster, the commander bailed."),
+    ("Да ебашат нас без остановки, пиздец полный, командир съебался.\n"
+     "Glossary: ебашить = to pound / hammer (with fire); пиздец = fucked up / a disaster",
+     "They're fucking pounding us non-stop, it's completely fucked, the commander bailed."),
 ]
 
 
@@ -67,14 +71,11 @@ def _clean(reply: str) -> str:
     return " ".join(ln.strip() for ln in lines)
 
 
-def term_notes(matches: list[Match]) -> str:
-    """The glossary hint for the prompt: term = English (the reader's notes stay out of it:
-    a small model copies them into the translation)."""
-    lines = []
-    for m in matches:
-        slur = " (a slur: keep it a slur)" if m.term.kind == "slur" else ""
-        lines.append(f"- {m.term.ru} = {m.term.en}{slur}")
-    return "\n".join(lines)
+def glossary_line(matches: list[Match]) -> str:
+    """The hint appended to a line: term = English (the reader's notes stay out of it: a small
+    model copies them into the translation)."""
+    return "Glossary: " + "; ".join(f"{m.term.ru} = {m.term.en}" + (" (slur)" if m.term.kind == "slur" else "")
+                                    for m in matches)
 
 
 class Translator:
@@ -106,10 +107,7 @@ class Translator:
         msgs = [{"role": "system", "content": SYSTEM + strict}]
         for src, en in EXAMPLES:
             msgs += [{"role": "user", "content": src}, {"role": "assistant", "content": en}]
-        user = text
-        if matches:
-            user = f"Glossary for this line:\n{term_notes(matches)}\n\nTranslate from {name}:\n{text}"
-        msgs.append({"role": "user", "content": user})
+        msgs.append({"role": "user", "content": f"{text}\n{glossary_line(matches)}" if matches else text})
         return msgs
 
     def translate(self, text: str, lang: str = "ru") -> Gloss:
