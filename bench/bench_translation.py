@@ -148,6 +148,7 @@ def main() -> None:
     ap.add_argument("--endpoint", help="OpenAI-compatible server instead of a local model")
     ap.add_argument("--cache", default=str(ROOT / "bench" / ".translation-cache"))
     ap.add_argument("--limit", type=int, help="only the first N lines (a quick look)")
+    ap.add_argument("--docs", help="comma-separated recordings (e.g. rc006,rc008) instead of all")
     ap.add_argument("--audio", action="store_true", help="also the speech path (needs Festival's Russian voice)")
     args = ap.parse_args()
     if not DEV.is_dir():
@@ -156,6 +157,8 @@ def main() -> None:
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     docs = dev_documents(args.limit)
+    if args.docs:
+        docs = [d for d in docs if d[0] in args.docs.split(",")]
     backend = open_backend(args.model, args.endpoint)
     results = {}
     for name, tr in (("plain prompt (peer)", Translator(backend, plain=True)), ("overheard translate", Translator(backend))):

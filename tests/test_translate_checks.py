@@ -34,6 +34,13 @@ def test_glossary_marks_slurs_and_keeps_multiword_terms_whole(glossary):
     assert found(glossary, "работаем по посадке")["работать по"] == "работаем по"
 
 
+def test_a_negated_term_is_left_to_the_model(glossary):
+    # "не понял" means "did not copy": the hint "понял = roger" would turn it into its opposite
+    assert "понял" not in found(glossary, "Не понял, повтори")
+    assert "понял" in found(glossary, "Понял, повтори")
+    assert found(glossary, "а его и нету нихуя")["ни хера"] == "нихуя"
+
+
 def test_glossary_does_not_fire_on_unrelated_words(glossary):
     assert found(glossary, "Мама, я тебя люблю, скоро увидимся") == {}
 
@@ -78,3 +85,15 @@ def test_numbers_read_from_words_and_digits():
     totals = {t for t, _ in source_numbers("сто двадцать человек, 3 танка, трое раненых")}
     assert {120, 3} <= totals
     assert {120, 3} <= english_numbers("one hundred twenty men, three tanks, 3 wounded")
+
+
+def test_long_text_goes_in_whole_sentence_chunks_that_cover_it():
+    from overheard.translate.engine import CHUNK_CHARS, chunks
+    text = "Нет воды третий день. " * 80 + "слово " * 300 + "Конец."
+    pieces = list(chunks(text))
+    assert len(pieces) >= 3 and all(len(p) <= CHUNK_CHARS for _, p in pieces)
+    assert all(text[o:o + len(p)] == p for o, p in pieces)                 # offsets are true
+    assert pieces[0][1].endswith("день.")                                  # cut between sentences
+    covered = "".join(p for _, p in pieces).replace(" ", "")
+    assert covered == text.replace(" ", "")                                 # nothing lost
+    assert list(chunks("Короткий текст.")) == [(0, "Короткий текст.")]

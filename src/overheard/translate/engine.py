@@ -111,7 +111,24 @@ class Translator:
         return msgs
 
     def translate(self, text: str, lang: str = "ru") -> Gloss:
+        """One line's gloss. A long text (an article paragraph, a long message) goes in chunks of
+        whole sentences, each checked on its own, so it never overflows the model's context."""
         started = time.perf_counter()
+        parts = [(0, text)] if len(text) <= CHUNK_CHARS else list(chunks(text))
+        texts, flags, terms, attempts = [], [], [], 0
+        for offset, part in parts:
+            en, part_flags, matches, tries = self._translate_part(part, lang)
+            texts.append(en)
+            flags += [f for f in part_flags if f not in flags]
+            terms += [{**m.to_dict(), "span": [m.start + offset, m.end + offset]} for m in matches]
+            attempts = max(attempts, tries)
+        return Gloss(" ".join(t for t in texts if t), flags, terms, round(time.perf_counter() - started, 3),
+                     attempts, self.version, {"backend": dict(self.backend.identity), "prompt": PROMPT_VERSION
+                                              if not self.plain else PLAIN_VERSION,
+                                              "glossary": None if self.plain else self.glossary.version,
+                                              "chunks": len(parts)})
+
+    def _translate_part(self, text: str, lang: str) -> tuple[str, list[str], list[Match], int]:
         matches = [] if self.plain else self.glossary.find(text, lang)
         reply = _clean(self.backend.chat(self.messages(text, lang, matches), self.max_tokens))
         flags, attempts = check(text, reply, lang), 1
@@ -121,7 +138,31 @@ class Translator:
             retry_flags, attempts = check(text, retry, lang), 2
             if len(retry_flags) < len(flags):
                 reply, flags = retry, retry_flags
-        return Gloss(reply, flags, [m.to_dict() for m in matches], round(time.perf_counter() - started, 3),
-                     attempts, self.version, {"backend": dict(self.backend.identity), "prompt": PROMPT_VERSION
-                                              if not self.plain else PLAIN_VERSION,
-                                              "glossary": None if self.plain else self.glossary.version})
+        return reply, flags, matches, attempts
+
+
+CHUNK_CHARS = 1200      # ~500 tokens of Russian: the prompt, the chunk and its English fit in 4,096
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def chunks(text: str, limit: int = CHUNK_CHARS):
+    """(offset, piece) of ``text`` in runs of whole sentences of at most ``limit`` characters
+    (a single longer sentence is cut at spaces)."""
+    pos, buf_start, buf_end = 0, 0, 0
+    pieces = []
+    for m in list(_SENTENCE_END.finditer(text)) + [None]:
+        end = m.start() if m else len(text)
+        nxt = m.end() if m else len(text)
+        if end - buf_start > limit and buf_end > buf_start:
+            pieces.append((buf_start, buf_end))
+            buf_start = pos
+        buf_end, pos = end, nxt
+    pieces.append((buf_start, buf_end))
+    for start, end in pieces:
+        while end - start > limit:
+            cut = text.rfind(" ", start, start + limit)
+            cut = cut if cut > start else start + limit
+            yield start, text[start:cut]
+            start = cut + (1 if text[cut:cut + 1] == " " else 0)
+        if text[start:end].strip():
+            yield start, text[start:end]

@@ -16,6 +16,8 @@ from pathlib import Path
 from ..index.terms import WORD_RE, lemmas_of
 
 KINDS = ("procedure", "jargon", "slang", "slur", "mat", "abbrev")
+# "не понял" is not "roger": a term right after a negation particle is left to the model
+NEGATORS = {"не", "ни", "ні"}
 
 
 class GlossaryError(ValueError):
@@ -130,7 +132,7 @@ class Glossary:
                     continue
                 ok = all((set(seq[j]) & forms[i + j][1]) if by_lemma else (seq[j][0] == forms[i + j][0])
                          for j in range(len(seq)))
-                if ok:
+                if ok and not (i and words[i - 1][0] in NEGATORS and words[i][0] not in NEGATORS):
                     found.append(Match(term, words[i][1], words[i + len(seq) - 1][2]))
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
         kept: list[Match] = []
