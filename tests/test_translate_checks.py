@@ -97,3 +97,10 @@ def test_long_text_goes_in_whole_sentence_chunks_that_cover_it():
     covered = "".join(p for _, p in pieces).replace(" ", "")
     assert covered == text.replace(" ", "")                                 # nothing lost
     assert list(chunks("Короткий текст.")) == [(0, "Короткий текст.")]
+
+
+def test_the_retry_prompt_names_the_words_that_went_missing():
+    from overheard.translate.engine import describe
+    text = "Чего не пришлют? Их там пятеро."
+    d = describe(["negation-dropped", "number-lost:5"], text, "ru")
+    assert '"не пришлют"' in d and "5" in d

@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass, field
 
 from .backends import ChatBackend, identity_key
-from .checks import check
+from ..index.terms import WORD_RE
+from .checks import NEGATION_RU_UK, check
 from .glossary import Glossary, Match
 
-PROMPT_VERSION = "p2026.12.2"
+PROMPT_VERSION = "p2026.12.3"
 PLAIN_VERSION = "plain-1"
 LANG_NAMES = {"ru": "Russian", "uk": "Ukrainian", "und": "Russian or Ukrainian"}
 
@@ -69,6 +70,33 @@ def _clean(reply: str) -> str:
         text = text[1:-1]
     lines = [ln for ln in text.splitlines() if ln.strip()]
     return " ".join(ln.strip() for ln in lines)
+
+
+def describe(flags: list[str], text: str, lang: str) -> str:
+    """The retry prompt names what went missing, with the source words: a small model fixes
+    "keep 'не пришлют' negative" far more often than "keep every negation"."""
+    out = []
+    for flag in flags:
+        if flag == "negation-dropped":
+            phrases = negated_phrases(text)
+            out.append("a negation was dropped" + (": translate " + ", ".join(f'"{p}"' for p in phrases[:3])
+                                                   + " as negative" if phrases else ""))
+        elif flag.startswith("number-lost:"):
+            out.append(f"the number(s) {flag.split(':', 1)[1]} must appear in the English")
+        else:
+            out.append(flag)
+    return "; ".join(out)
+
+
+def negated_phrases(text: str) -> list[str]:
+    """'не пришлют', 'нету', 'ни хера' … as written in the line."""
+    words = list(WORD_RE.finditer(text))
+    out = []
+    for i, m in enumerate(words):
+        if m.group().lower() in NEGATION_RU_UK:
+            end = words[i + 1].end() if i + 1 < len(words) and m.group().lower() in ("не", "ни", "ні") else m.end()
+            out.append(text[m.start():end])
+    return out
 
 
 def glossary_line(matches: list[Match]) -> str:
@@ -134,7 +162,8 @@ class Translator:
         flags, attempts = check(text, reply, lang), 1
         if flags and not self.plain:
             retry = _clean(self.backend.chat(
-                self.messages(text, lang, matches, STRICT.format(problems=", ".join(flags))), self.max_tokens))
+                self.messages(text, lang, matches, STRICT.format(problems=describe(flags, text, lang))),
+                self.max_tokens))
             retry_flags, attempts = check(text, retry, lang), 2
             if len(retry_flags) < len(flags):
                 reply, flags = retry, retry_flags
