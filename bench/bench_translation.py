@@ -149,6 +149,7 @@ def main() -> None:
     ap.add_argument("--cache", default=str(ROOT / "bench" / ".translation-cache"))
     ap.add_argument("--limit", type=int, help="only the first N lines (a quick look)")
     ap.add_argument("--docs", help="comma-separated recordings (e.g. rc006,rc008) instead of all")
+    ap.add_argument("--audio-only", action="store_true", help="only the speech path (with --audio)")
     ap.add_argument("--audio", action="store_true", help="also the speech path (needs Festival's Russian voice)")
     args = ap.parse_args()
     if not DEV.is_dir():
@@ -161,7 +162,9 @@ def main() -> None:
         docs = [d for d in docs if d[0] in args.docs.split(",")]
     backend = open_backend(args.model, args.endpoint)
     results = {}
-    for name, tr in (("plain prompt (peer)", Translator(backend, plain=True)), ("overheard translate", Translator(backend))):
+    text_runs = () if args.audio_only else (("plain prompt (peer)", Translator(backend, plain=True)),
+                                             ("overheard translate", Translator(backend)))
+    for name, tr in text_runs:
         t = time.perf_counter()
         out = run(tr, docs, cache)
         results[name] = {**score(docs, out), "version": tr.version, "wall_s": round(time.perf_counter() - t, 1)}

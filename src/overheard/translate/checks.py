@@ -36,7 +36,7 @@ ORDINAL_LEMMAS = {
     "восьмой": 8, "девятый": 9, "десятый": 10, "другий": 2, "третій": 3, "четвертий": 4, "п'ятий": 5,
 }
 EN_NUMBERS = {
-    "zero": 0, "nil": 0, "one": 1, "two": 2, "both": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "zero": 0, "nil": 0, "one": 1, "first": 1, "two": 2, "both": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "niner": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
     "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
