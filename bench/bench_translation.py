@@ -100,8 +100,11 @@ def speech_path(docs, translator: Translator, cache_dir: Path) -> dict[str, dict
                 if d is None:
                     npy = wav_dir / f"{name}-{i}.npy"
                     if not npy.exists():
-                        clean = festival_lines([line])[0]
-                        audio, _, _ = radio_channel(clean, 15.0, rng)
+                        try:
+                            clean = festival_lines([line])[0]
+                        except Exception:      # Festival says nothing for a line of dots or bare digits
+                            clean = np.zeros(1600, dtype=np.float32)
+                        audio, _, _ = radio_channel(clean, 15.0, rng) if clean.any() else (clean, 0, 0)
                         np.save(npy, audio.astype(np.float32))
                     audio = np.load(npy)
                     t = time.perf_counter()
