@@ -104,3 +104,19 @@ def test_the_retry_prompt_names_the_words_that_went_missing():
     text = "Чего не пришлют? Их там пятеро."
     d = describe(["negation-dropped", "number-lost:5"], text, "ru")
     assert '"не пришлют"' in d and "5" in d
+
+
+def test_a_join_that_does_not_hash_right_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
+    """The embedded model is trusted only when the joined parts hash to the pinned SHA-256."""
+    from overheard.audio.model import ModelAssemblyError
+    from overheard.translate import model
+    parts = []
+    for n in range(3):
+        p = tmp_path / f"part{n:02d}.bin"
+        p.write_bytes(b"GGUF" + bytes([n]) * 1000)
+        parts.append(p)
+    monkeypatch.setattr(model, "part_paths", lambda: parts)
+    cache = tmp_path / "cache"
+    with pytest.raises(ModelAssemblyError, match="expected cc324af0"):
+        model.ensure_embedded_llm(cache)
+    assert list(cache.iterdir()) == []            # no half-joined or unverified model left behind
