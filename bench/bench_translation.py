@@ -54,13 +54,17 @@ def dev_documents(limit: int | None = None):
     return docs
 
 
+def read_cache(path: Path) -> dict:
+    """Outputs a previous (maybe interrupted) run stored, by (recording, line index)."""
+    if not path.exists():
+        return {}
+    rows = (json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines())
+    return {(d["doc"], d["i"]): d for d in rows}
+
+
 def run(translator: Translator, docs, cache_dir: Path) -> dict:
     cache_file = cache_dir / f"{translator.version.replace('/', '_').replace(':', '_')}.jsonl"
-    cache = {}
-    if cache_file.exists():
-        for ln in cache_file.read_text(encoding="utf-8").splitlines():
-            d = json.loads(ln)
-            cache[(d["doc"], d["i"])] = d
+    cache = read_cache(cache_file)
     out = {}
     with cache_file.open("a", encoding="utf-8") as f:
         for name, lines, _ in docs:
@@ -88,11 +92,7 @@ def speech_path(docs, translator: Translator, cache_dir: Path) -> dict[str, dict
     rng = np.random.default_rng(15)
     out = {"whisper translate (audio)": {}, "whisper transcript + overheard translate": {}}
     cache_file = cache_dir / f"speech+{translator.version.replace(':', '_')}.jsonl"
-    cache = {}
-    if cache_file.exists():
-        for ln in cache_file.read_text(encoding="utf-8").splitlines():
-            d = json.loads(ln)
-            cache[(d["doc"], d["i"])] = d
+    cache = read_cache(cache_file)
     with cache_file.open("a", encoding="utf-8") as f:
         for name, lines, _ in docs:
             for i, line in enumerate(lines):

@@ -1,7 +1,15 @@
-"""Prompt variants of the translator, scored on a tuning slice of the dev intercepts
-(rc001-rc005 by default); the rest of dev stays for the reported figure.
+"""Score the translator's prompt on the tuning slice of the dev intercepts (rc001-rc005); the
+other nine recordings stay for the figure reported in docs/translation.md.
 
-    python experiments/translation/prompt_variants.py MODEL.gguf VARIANT [DOCS...]
+    python experiments/translation/prompt_variants.py MODEL.gguf [DOCS...]
+
+How the shipped prompt (engine.py, p2026.12.2/3) was chosen, chrF / BLEU on the tuning slice,
+Qwen2.5-1.5B Q4_K_M, 78 lines: plain prompt 43.4 / 29.5; first prompt p2026.12.1 44.5 / 30.3;
++ call signs translated when they are words 46.2 / 32.7; + glossary hints in the format the
+examples also use 47.7 / 32.8; + literal "I am X" register 48.1 / 36.6 (shipped). Those variants
+patched the p2026.12.1 prompt; to re-run them, check out commit 0d3bc12 and take this file from
+commit e062081 (`git show e062081:experiments/translation/prompt_variants.py`). Since the winner is
+now the engine's own prompt, this script only scores the current one.
 """
 import json
 import sys
@@ -13,89 +21,19 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_translation as bt  # noqa: E402
-from overheard.translate import engine  # noqa: E402
+from overheard.translate import Translator  # noqa: E402
 from overheard.translate.backends import LocalModel  # noqa: E402
 
-VARIANTS = {}
+TUNING = ("rc001", "rc002", "rc003", "rc004", "rc005")
 
 
-def variant(fn):
-    VARIANTS[fn.__name__] = fn
-    return fn
-
-
-@variant
-def current():
-    pass
-
-
-@variant
-def literal_callsigns():
-    engine.SYSTEM = engine.SYSTEM.replace(
-        '- Call signs and names: transliterate them and keep them in quotes ("Береза" -> "Bereza", "Шестой" -> "Sixth").',
-        '- Call signs: keep them in quotes; translate a call sign that is a word ("Береза" -> "Birch", "Рысь" -> "Lynx", '
-        '"Шестой" -> "Sixth"), transliterate a name ("Буран" -> "Buran").')
-
-
-def main(model, name, docs=("rc001", "rc002", "rc003", "rc004", "rc005")):
-    VARIANTS[name]()
-    tr = engine.Translator(LocalModel(model))
-    all_docs = [d for d in bt.dev_documents() if d[0] in docs]
-    out = {}
+def main(model: str, docs=TUNING) -> None:
+    tr = Translator(LocalModel(model))
+    chosen = [d for d in bt.dev_documents() if d[0] in docs]
     t = time.perf_counter()
-    for doc, lines, _ in all_docs:
-        for i, line in enumerate(lines):
-            g = tr.translate(line, "ru")
-            out[(doc, i)] = {"ru": line, "en": g.text, "s": g.seconds, "flags": g.flags, "attempts": g.attempts}
-    res = bt.score(all_docs, out)
-    print(json.dumps({"variant": name, **res, "wall_s": round(time.perf_counter() - t)}))
-    (ROOT / "bench" / ".translation-cache" / f"variant-{name}.jsonl").write_text(
-        "\n".join(json.dumps({"doc": k[0], "i": k[1], **v}, ensure_ascii=False) for k, v in out.items()), encoding="utf-8")
-
-
-
-@variant
-def hints_in_examples():
-    """Call signs as words, glossary hints in one fixed format that the examples also use (a
-    small model otherwise echoes a hint block it has not seen answered), literal register."""
-    literal_callsigns()
-    engine.SYSTEM = engine.SYSTEM.replace("- Answer with the English translation only.",
-        "- A line may be followed by \"Glossary:\" with the meaning of slang in it: use those meanings; never translate or repeat the glossary itself.\n"
-        "- Answer with the English translation only.")
-    engine.EXAMPLES = [
-        ("\"Сокол\", я \"Гора\", как слышишь меня? Приём.\nGlossary: приём = over; как слышишь = how do you read me",
-         "\"Falcon\", this is \"Mountain\", how do you read me? Over."),
-        ("Понял тебя. По нам работает арта, у меня двое трёхсотых, один двухсотый.\n"
-         "Glossary: понял = roger / copy; арта = artillery; трехсотый = WIA (wounded); двухсотый = KIA (killed in action)",
-         "Roger. Artillery is working on us, I have two wounded (300s) and one killed (200)."),
-        ("Мам, нас кинули, жрать нечего, третий день без воды, никто не приезжает.",
-         "Mom, they abandoned us, there's nothing to eat, third day without water, nobody comes."),
-        ("Да ебашат нас без остановки, пиздец полный, командир съебался.\n"
-         "Glossary: ебашить = to pound / hammer (with fire); пиздец = fucked up / a disaster",
-         "They're fucking pounding us non-stop, it's completely fucked, the commander bailed."),
-    ]
-    def messages(self, text, lang, matches, strict=""):
-        if self.plain:
-            return orig(self, text, lang, matches, strict)
-        msgs = [{"role": "system", "content": engine.SYSTEM + strict}]
-        for src, en in engine.EXAMPLES:
-            msgs += [{"role": "user", "content": src}, {"role": "assistant", "content": en}]
-        user = text
-        if matches:
-            user += "\nGlossary: " + "; ".join(f"{m.term.ru} = {m.term.en}" + (" (slur)" if m.term.kind == "slur" else "")
-                                              for m in matches)
-        msgs.append({"role": "user", "content": user})
-        return msgs
-    orig = engine.Translator.messages
-    engine.Translator.messages = messages
-
-
-@variant
-def hints_i_am():
-    """hints_in_examples, with the examples in the literal register of the traffic ("I am X")."""
-    hints_in_examples()
-    engine.EXAMPLES[0] = (engine.EXAMPLES[0][0], "\"Falcon\", I am \"Mountain\", how do you read me? Over.")
+    out = bt.run(tr, chosen, ROOT / "bench" / ".translation-cache")
+    print(json.dumps({"version": tr.version, **bt.score(chosen, out), "wall_s": round(time.perf_counter() - t)}))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], *([tuple(sys.argv[3:])] if len(sys.argv) > 3 else []))
+    main(sys.argv[1], *([tuple(sys.argv[2:])] if len(sys.argv) > 2 else []))

