@@ -48,6 +48,9 @@ def test_capture_ingest_process_and_sigmf_export(cli, capture_dir, tmp_path):
                     if f"{(145e6 + t['offset_hz']) / 1e6:.4f} MHz" == row["channel"])
         assert abs(row["start_s"] - want["speech_start_s"]) < 0.6
         assert row["captured_at"].startswith(truth["datetime"][:10]) and row["text"]
+        # each transmission's own RF frequency, as a number; the capture centre in its own field
+        assert row["frequency_hz"] == pytest.approx(145e6 + want["offset_hz"], abs=1.0)
+        assert row["capture_center_hz"] == 145e6
     with Store(cli.store_dir) as store:
         assert store.conn.execute("SELECT count(*) FROM source_files").fetchone()[0] == 1
         clips = store.conn.execute("SELECT count(*) FROM clips").fetchone()[0]

@@ -11,7 +11,7 @@ from .store import Store
 FIELDS = ["utterance_id", "source_id", "source_sha256", "source_name", "reader", "kind", "seq",
           "line_no", "lang", "text", "start_s", "end_s", "captured_at", "time_basis", "channel",
           "speaker", "speaker_role", "quote_start", "quote_end", "quote", "is_boilerplate",
-          "title", "url", "frequency_hz", "receiver", "contributor", "run_id", "run_stage",
+          "title", "url", "frequency_hz", "capture_center_hz", "receiver", "contributor", "run_id", "run_stage",
           "tool_version", "gloss_en", "gloss_label", "asr", "findings"]
 
 
@@ -37,6 +37,8 @@ def iter_utterances(store: Store, *, source_id: int | None = None,
                  if row["quote_start"] is not None else None)
         fparams = (row["id"], detector_version) if detector_version else (row["id"],)
         findings = [dict(f) for f in store.conn.execute(findings_sql, fparams)]
+        # an SDR transmission's own RF frequency is its channel's centre, not the capture's
+        channel_hz = json.loads(row["meta"] or "{}").get("channel_hz")
         yield {
             "utterance_id": row["id"], "source_id": row["source_id"], "source_sha256": row["sha256"],
             "source_name": row["original_name"], "reader": row["reader"], "kind": row["kind"],
@@ -45,7 +47,9 @@ def iter_utterances(store: Store, *, source_id: int | None = None,
             "time_basis": row["time_basis"], "channel": row["channel"], "speaker": row["speaker"],
             "speaker_role": row["speaker_role"], "quote_start": row["quote_start"],
             "quote_end": row["quote_end"], "quote": quote, "is_boilerplate": bool(row["is_boilerplate"]),
-            "title": row["title"], "url": row["url"], "frequency_hz": row["frequency_hz"],
+            "title": row["title"], "url": row["url"],
+            "frequency_hz": channel_hz if channel_hz is not None else row["frequency_hz"],
+            "capture_center_hz": row["frequency_hz"] if channel_hz is not None else None,
             "receiver": row["receiver"], "contributor": row["contributor"],
             "run_id": row["run_id"], "run_stage": row["stage"], "tool_version": row["tool_version"],
             **_audio_fields(store, row, gloss_sql, asr_sql), "findings": findings,

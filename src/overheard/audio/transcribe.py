@@ -18,7 +18,10 @@ most one batch of windows in memory.
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any, Hashable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -55,6 +58,8 @@ class Transcript:
     gloss_raw: str | None
     window: int  # index of the 30 s window this item was decoded in
     window_items: int  # how many items shared that window
+    prompt: str = ""  # previous-text prompt the decoder was conditioned on ("" = none)
+    fallback: str | None = None  # which re-decoding produced this text (None = the first pass)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,6 +69,8 @@ class Transcript:
 class TranscribeOptions:
     lang: str | None = None  # fixed language, or None to detect per window
     lang_candidates: tuple[str, ...] | None = None  # restrict detection, e.g. ("ru", "uk")
+    lang_lock_after: int = 4  # lang=None: pack once this many confident detections in a row agree (0 = never)
+    lang_lock_prob: float = 0.6
     task_gloss: bool = True  # also produce the English gloss
     beam_size: int = 1
     gloss_beam_size: int = 5  # greedy translation of radio speech loops badly
@@ -82,6 +89,14 @@ class TranscribeOptions:
     suppress_blank: bool = True
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    # radio-aware decoding (measured in bench/bench_asr.py; see docs/audio.md)
+    prompt: str | None = None  # previous-text prompt, e.g. radio procedure words
+    learn_callsigns: bool = False  # add call signs heard so far on this source ("я Шестой") to the prompt
+    fallback: bool = False  # re-decode a doubtful item alone (beam 5, then seeded sampling at rising temperature)
+    fallback_logprob: float = -1.0  # Whisper's own thresholds for "doubtful"
+    fallback_compression: float = 2.4
+    band_hz: tuple[float, float] | None = None  # band-pass each item to the voice channel before decoding
+    level_dbfs: float | None = None  # scale each item's active speech to this level before packing
 
     def resolved_pack(self) -> bool:
         return self.pack if self.pack is not None else (self.lang is not None)
@@ -131,20 +146,25 @@ def _ffd(pieces: list[_Item], budget: int, gap: int) -> list[_Window]:
     return windows
 
 
-def _batches(items: Iterable[tuple[Hashable, np.ndarray]], opts: TranscribeOptions, keys: dict) -> Iterator[list[_Window]]:
+def _batches(items: Iterable[tuple[Hashable, np.ndarray]], opts: TranscribeOptions, keys: dict,
+             pack_now=None) -> Iterator[list[_Window]]:
     """Group items into batches of windows.  With packing, pieces are
     collected until about ``batch_size`` windows' worth and bin-packed (first
     fit decreasing), which fills windows better than in-order packing.
     Items longer than a window are cut into window-size pieces; internal keys
-    are ``(seq, piece, n_pieces)``; ``keys`` maps seq -> caller's key."""
+    are ``(seq, piece, n_pieces)``; ``keys`` maps seq -> caller's key.
+    ``pack_now()`` (asked per item) switches packing on and off as the run goes
+    (a channel whose language has become clear)."""
     budget = int(opts.window_s * SAMPLE_RATE)
     gap = int(opts.gap_s * SAMPLE_RATE)
     pack = opts.resolved_pack()
+    pack_now = pack_now or (lambda: pack)
     bs = max(1, opts.batch_size)
     pend: list[_Item] = []
     age: dict[tuple, int] = {}
     total = 0
     for seq, (key, audio) in enumerate(items):
+        pack = pack_now()
         keys[seq] = key
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         pieces = [audio[i : i + budget] for i in range(0, max(1, len(audio)), budget)] or [audio]
@@ -155,6 +175,7 @@ def _batches(items: Iterable[tuple[Hashable, np.ndarray]], opts: TranscribeOptio
             while len(pend) >= bs:
                 yield [_ffd([it], budget, gap)[0] for it in pend[:bs]]
                 pend = pend[bs:]
+            total = sum(len(it.audio) + gap for it in pend)
         elif total >= bs * budget:
             windows = _ffd(pend, budget, gap)
             # emit well-filled windows; carry the items of under-filled ones
@@ -186,6 +207,101 @@ def _window_audio(w: _Window) -> np.ndarray:
     return a
 
 
+# ------------------------------------------------------------------ radio-aware decoding
+# "Шестой, я Первый": on military radio a station names itself after "я"
+_SELF_ID = re.compile(r"(?<![\w-])я\s*[,—–-]?\s+[«\"']?([А-ЯЁЇІЄҐа-яёїієґ][а-яёїієґ'-]{2,})", re.IGNORECASE)
+_NOT_A_CALLSIGN = {"NPRO", "VERB", "INFN", "PRCL", "CONJ", "PREP", "ADVB", "PRED", "GRND", "PRTF", "PRTS", "INTJ", "COMP"}
+
+
+@lru_cache(maxsize=1)
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+class CallsignMemory:
+    """Call signs heard on one source as the run goes: the word after "я" in a
+    self-identification, if it can be a name (not a pronoun, verb, adverb...) and was
+    heard at least ``min_count`` times; the most frequent ``max_words`` go into the
+    decoder prompt so that later transmissions spell them the same way."""
+
+    def __init__(self, min_count: int = 2, max_words: int = 8):
+        self.counts: Counter[str] = Counter()
+        self.min_count = min_count
+        self.max_words = max_words
+
+    def learn(self, text: str) -> None:
+        for m in _SELF_ID.finditer(text or ""):
+            word = m.group(1).strip("'-")
+            parse = _morph().parse(word.lower())[0]
+            if parse.tag.POS in _NOT_A_CALLSIGN or "Apro" in parse.tag:
+                continue
+            self.counts[word[:1].upper() + word[1:].lower()] += 1
+
+    def prompt_words(self) -> list[str]:
+        return [w for w, c in self.counts.most_common(self.max_words) if c >= self.min_count]
+
+
+class ChannelLanguage:
+    """The language of one channel, learnt as the run goes (``lang=None``).
+
+    Detecting the language of every transmission means one Whisper window per
+    transmission (about 3x the cost of packing).  Instead transmissions are decoded alone,
+    with detection, until ``lock_after`` confident detections in a row (transmissions of
+    at least ``min_s`` with text) agree; from then on they are packed with that language.
+    Each packed window is still checked: its own detection costs one decoder step on the
+    encoder output already computed, and a window that confidently says another language
+    unlocks the channel and has its transmissions decoded alone again."""
+
+    def __init__(self, lock_after: int = 4, min_prob: float = 0.6, min_s: float = 1.5):
+        self.lock_after, self.min_prob, self.min_s = lock_after, min_prob, min_s
+        self.lang: str | None = None
+        self.recent: list[str] = []
+        self.switches = 0  # how many times a packed window contradicted the channel's language
+
+    @property
+    def locked(self) -> bool:
+        return self.lang is not None
+
+    def observe(self, lang: str, prob: float, duration_s: float, has_text: bool) -> None:
+        """A transmission decoded alone with its own detection."""
+        if self.locked or self.lock_after <= 0 or duration_s < self.min_s or not has_text:
+            return
+        self.recent = (self.recent + [lang if prob >= self.min_prob else "?"])[-self.lock_after :]
+        if len(self.recent) == self.lock_after and len(set(self.recent)) == 1 and self.recent[0] != "?":
+            self.lang = self.recent[0]
+
+    def contradicts(self, lang: str, prob: float) -> bool:
+        """A packed window's detection: True (and the channel unlocks) if it says another language."""
+        if self.locked and lang != self.lang and prob >= self.min_prob:
+            self.lang, self.recent = None, []
+            self.switches += 1
+            return True
+        return False
+
+
+def condition(audio: np.ndarray, opts: "TranscribeOptions") -> np.ndarray:
+    """Band-limit to the voice channel and bring active speech to a common level.
+    Whisper's log-mel features are clamped 8 (log10) below the window's loudest bin,
+    so in a packed window a quiet transmission next to a loud one loses detail."""
+    a = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if opts.band_hz and len(a) > 64:
+        from scipy.signal import butter, sosfiltfilt
+
+        lo, hi = opts.band_hz
+        sos = butter(4, [lo, min(hi, SAMPLE_RATE / 2 - 100)], btype="band", fs=SAMPLE_RATE, output="sos")
+        a = sosfiltfilt(sos, a).astype(np.float32)
+    if opts.level_dbfs is not None and len(a) >= 320:
+        n = 320
+        e = np.mean(a[: len(a) // n * n].reshape(-1, n).astype(np.float64) ** 2, axis=1)
+        active = e[e > e.max() * 1e-4]  # frames within 40 dB of the loudest
+        if active.size and active.mean() > 1e-10:
+            gain = 10 ** (opts.level_dbfs / 20) / math.sqrt(active.mean())
+            a = np.clip(a * gain, -1.0, 1.0).astype(np.float32)
+    return a
+
+
 class _Engine:
     def __init__(self, lm: LoadedModel, opts: TranscribeOptions):
         from faster_whisper.tokenizer import Tokenizer
@@ -207,25 +323,39 @@ class _Engine:
                 tid = self.wm.hf_tokenizer.token_to_id(f"<|{code}|>")
                 if tid is not None:
                     self.lang_ids[code] = tid
+        self.callsigns = CallsignMemory() if opts.learn_callsigns else None
+        self.channel = ChannelLanguage(opts.lang_lock_after, opts.lang_lock_prob) \
+            if opts.lang is None and self.multilingual and opts.pack is None else None
 
-    def _prompt(self, tok, lang: str, without_timestamps: bool) -> list[int]:
-        p = self.wm.get_prompt(tok, [], without_timestamps=without_timestamps)
+    def prompt_text(self) -> str:
+        """The previous-text prompt of the next batch: the fixed prompt plus call signs heard so far."""
+        parts = [self.opts.prompt.strip()] if self.opts.prompt else []
+        if self.callsigns is not None:
+            parts += self.callsigns.prompt_words()
+        return " ".join(parts)
+
+    def _prompt(self, tok, lang: str, without_timestamps: bool, previous: str = "") -> list[int]:
+        prev = tok.encode(" " + previous.strip()) if previous.strip() else []
+        p = self.wm.get_prompt(tok, prev, without_timestamps=without_timestamps)
         if self.multilingual and lang in self.lang_ids:
             i = p.index(tok.language)
             p[i] = self.lang_ids[lang]
         return p
 
-    def _generate(self, enc, prompts, beam_size, audio_s: float = 30.0, no_repeat: int | None = None):
+    def _generate(self, enc, prompts, beam_size, audio_s: float = 30.0, no_repeat: int | None = None,
+                  temperature: float = 0.0, best_of: int = 1):
         opts = self.opts
         max_length = self.wm.max_length
+        n_prompt = max(len(p) for p in prompts)
         if opts.max_new_tokens is not None:
-            max_length = min(max_length, len(prompts[0]) + opts.max_new_tokens)
+            max_length = min(max_length, n_prompt + opts.max_new_tokens)
         if opts.max_tokens_per_s:
-            max_length = min(max_length, len(prompts[0]) + int(20 + opts.max_tokens_per_s * audio_s))
+            max_length = min(max_length, n_prompt + int(20 + opts.max_tokens_per_s * audio_s))
+        sampling = dict(beam_size=1, num_hypotheses=best_of, sampling_topk=0, sampling_temperature=temperature) \
+            if temperature > 0 else dict(beam_size=beam_size, sampling_temperature=1.0)
         return self.wm.model.generate(
             enc,
             prompts,
-            beam_size=beam_size,
             patience=1.0,
             length_penalty=1.0,
             max_length=max_length,
@@ -233,9 +363,9 @@ class _Engine:
             suppress_tokens=self.suppress,
             return_scores=True,
             return_no_speech_prob=True,
-            sampling_temperature=1.0,
             repetition_penalty=opts.repetition_penalty,
             no_repeat_ngram_size=opts.no_repeat_ngram_size if no_repeat is None else no_repeat,
+            **sampling,
         )
 
     def _encode(self, feats: np.ndarray):
@@ -262,7 +392,8 @@ class _Engine:
             out.append(max(cands, key=lambda cp: cp[1]))
         return out
 
-    def run(self, windows: Sequence[_Window], first_index: int) -> list[tuple[Any, dict]]:
+    def run(self, windows: Sequence[_Window], first_index: int, *, beam_size: int | None = None,
+            temperature: float = 0.0, best_of: int = 1, gloss: bool = True) -> list[tuple[Any, dict]]:
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.transcribe import merge_punctuations
 
@@ -274,17 +405,28 @@ class _Engine:
             langs = [(self.opts.lang if self.multilingual else "en", 1.0)] * len(windows)
         else:
             langs = self._detect(enc)
+        relang: set[int] = set()  # packed windows whose own detection contradicts the channel
+        if self.channel is not None:
+            for wi, w in enumerate(windows):
+                if len(w.items) > 1 and self.channel.locked:
+                    if self.channel.contradicts(*langs[wi]):
+                        relang.add(wi)
+                    else:
+                        langs[wi] = (self.channel.lang, langs[wi][1] if langs[wi][0] == self.channel.lang else None)
         # timestamp tokens help Whisper cover a packed window; for a window with a
         # single item the no-timestamps mode transcribed more completely
         use_ts = self.opts.timestamps and any(len(w.items) > 1 for w in windows)
-        prompts = [self._prompt(self.tok, lg, not use_ts) for lg, _ in langs]
+        previous = self.prompt_text()
+        prompts = [self._prompt(self.tok, lg, not use_ts, previous) for lg, _ in langs]
         max_s = max(len(a) for a in audios) / SAMPLE_RATE
-        results = self._generate(enc, prompts, self.opts.beam_size, max_s)
-        tokens = [[t for t in r.sequences_ids[0] if t < self.tok.eot] for r in results]
+        results = self._generate(enc, prompts, beam_size or self.opts.beam_size, max_s,
+                                 temperature=temperature, best_of=best_of)
+        best = [max(range(len(r.sequences_ids)), key=lambda j: r.scores[j]) for r in results]
+        tokens = [[t for t in r.sequences_ids[b] if t < self.tok.eot] for r, b in zip(results, best)]
         win_scores = []
-        for r in results:
-            n = len(r.sequences_ids[0])
-            cum = r.scores[0] * (n ** 1.0)
+        for r, b in zip(results, best):
+            n = len(r.sequences_ids[b])
+            cum = r.scores[b] * (n ** 1.0)
             win_scores.append((cum / (n + 1), float(r.no_speech_prob)))
 
         # word timestamps (needed to split packed windows)
@@ -305,7 +447,7 @@ class _Engine:
         # items reliably, so each item with text gets its own window.
         packed = any(len(w.items) > 1 for w in windows)
         gloss_single: list[str | None] = [None] * len(windows)
-        if self.opts.task_gloss and self.multilingual and not packed:
+        if gloss and self.opts.task_gloss and self.multilingual and not packed:
             gprompts = [self._prompt(self.tok_tr, lg, True) for lg, _ in langs]
             gres = self._generate(enc, gprompts, self.opts.gloss_beam_size, max_s, self.opts.gloss_no_repeat_ngram_size)
             gloss_single = [self.tok_tr.decode([t for t in r.sequences_ids[0] if t < self.tok_tr.eot]).strip() for r in gres]
@@ -354,20 +496,24 @@ class _Engine:
                         dict(
                             text=text,
                             lang=lang if self.multilingual else "en",
-                            lang_prob=float(lang_p),
+                            lang_prob=None if lang_p is None else float(lang_p),
                             words=iw,
                             avg_logprob=float(avg_lp),
                             no_speech_prob=float(nsp),
                             mean_word_logprob=mwl,
-                            gloss=gloss_single[wi] if (self.opts.task_gloss and not packed) else None,
+                            gloss=gloss_single[wi] if (gloss and self.opts.task_gloss and not packed) else None,
                             lang_for_gloss=lang,
                             window=first_index + wi,
                             window_items=len(w.items),
                             duration_s=len(it.audio) / SAMPLE_RATE,
+                            prompt=previous,
+                            relang=wi in relang,
                         ),
                     )
                 )
-        if self.opts.task_gloss and self.multilingual and packed:
+            if self.channel is not None and len(w.items) == 1 and self.opts.lang is None:
+                self.channel.observe(lang, lang_p or 0.0, len(w.items[0].audio) / SAMPLE_RATE, bool(text_all))
+        if gloss and self.opts.task_gloss and self.multilingual and packed:
             self._gloss_separately(windows, out)
         return out
 
@@ -428,6 +574,8 @@ def _merge_pieces(parts: list[dict]) -> dict:
         window=parts[0]["window"],
         window_items=max(p["window_items"] for p in parts),
         duration_s=offset,
+        prompt=parts[0].get("prompt", ""),
+        fallback=next((p["fallback"] for p in parts if p.get("fallback")), None),
     )
 
 
@@ -459,6 +607,8 @@ def _finish(d: dict) -> Transcript:
         gloss_raw=d["gloss"],
         window=d["window"],
         window_items=d["window_items"],
+        prompt=d.get("prompt", ""),
+        fallback=d.get("fallback"),
     )
 
 
@@ -477,11 +627,21 @@ def transcribe_items(
     done: dict[int, Transcript] = {}
     next_seq = 0
     n_windows = 0
-    for batch in _batches(items, opts, keys):
+    if opts.band_hz or opts.level_dbfs is not None:
+        items = ((k, condition(a, opts)) for k, a in items)
+    pack_now = (lambda: eng.channel.locked) if eng.channel is not None else None
+    for batch in _batches(items, opts, keys, pack_now):
         res = eng.run(batch, n_windows)
         n_windows += len(batch)
+        res = _redo_language(eng, batch, res, n_windows)
+        n_windows += sum(1 for _k, d in res if d.get("relang"))
         res = _retry_skipped(eng, batch, res, n_windows)
         n_windows += sum(1 for _k, d in res if d.get("retried"))
+        res = _fallback(eng, batch, res, n_windows)
+        n_windows += sum(1 for _k, d in res if d.get("fallback"))
+        if eng.callsigns is not None:
+            for _k, d in res:
+                eng.callsigns.learn(hallucination.check(d["text"]).clean_text)
         for (seq, pi, npieces), d in res:
             parts = pending.setdefault(seq, [None] * npieces)
             parts[pi] = d
@@ -528,6 +688,85 @@ def _retry_skipped(eng: "_Engine", batch: list[_Window], res: list, first_index:
                 if old.get("gloss") is not None and d.get("gloss") is None:
                     d["gloss"] = old["gloss"]
                 res[i] = (k, d)
+    return res
+
+
+def _redo_language(eng: "_Engine", batch: list[_Window], res: list, first_index: int) -> list:
+    """Decode alone, with their own language detection, the items of packed windows whose
+    detection contradicted the channel's language (see :class:`ChannelLanguage`)."""
+    todo = [i for i, (_k, d) in enumerate(res) if d.get("relang")]
+    if not todo:
+        return res
+    audio = {it.key: it.audio for w in batch for it in w.items}
+    res = list(res)
+    wins = [_ffd([_Item(res[i][0], audio[res[i][0]])], 1 << 40, 0)[0] for i in todo]
+    for i, (k, d) in zip(todo, eng.run(wins, first_index)):
+        d["relang"] = True
+        res[i] = (k, d)
+    return res
+
+
+def _score(d: dict) -> float | None:
+    """Per-item decoder confidence: the window's average log-probability when the
+    item had the window to itself, else the mean log-probability of its own words."""
+    return d["avg_logprob"] if d["window_items"] <= 1 else d["mean_word_logprob"]
+
+
+def _doubtful(d: dict, opts: TranscribeOptions) -> bool:
+    text = d["text"].strip()
+    if not text or d["duration_s"] < opts.retry_min_s:
+        return False
+    if hallucination.compression_ratio(text) > opts.fallback_compression:
+        return True
+    chk = hallucination.check(text, duration_s=d["duration_s"])
+    if chk.flag and chk.reason and "loop" in chk.reason:
+        return True
+    score = _score(d)
+    return score is not None and score < opts.fallback_logprob
+
+
+FALLBACK_STEPS = (("beam5", dict(beam_size=5)), ("t0.4", dict(temperature=0.4, best_of=3)),
+                  ("t0.8", dict(temperature=0.8, best_of=3)))
+
+
+def _fallback(eng: "_Engine", batch: list[_Window], res: list, first_index: int) -> list:
+    """Whisper's temperature fallback, per transmission: an item whose text loops or
+    whose confidence is below ``fallback_logprob`` is decoded again alone, with beam 5,
+    then by sampling (seeded, best of 3) at rising temperature, until it passes; the
+    most confident candidate is kept."""
+    opts = eng.opts
+    if not opts.fallback:
+        return res
+    todo = [i for i, (_k, d) in enumerate(res) if _doubtful(d, opts)]
+    if not todo:
+        return res
+    import ctranslate2
+
+    audio = {it.key: it.audio for w in batch for it in w.items}
+    res = list(res)
+    best = {i: res[i][1] for i in todo}
+    for name, kw in FALLBACK_STEPS:
+        if not todo:
+            break
+        if "temperature" in kw:
+            ctranslate2.set_random_seed(first_index)  # same input, same output
+        wins = [_ffd([_Item(res[i][0], audio[res[i][0]])], 1 << 40, 0)[0] for i in todo]
+        again = eng.run(wins, first_index, gloss=False, **kw)
+        still = []
+        for i, (_k, d) in zip(todo, again):
+            d["fallback"] = name
+            d["gloss"] = res[i][1].get("gloss")
+            old = best[i]
+            if not d["text"].strip():
+                still.append(i)
+                continue
+            if (_score(d) or -99) > (_score(old) or -99) or _doubtful(old, opts) and not _doubtful(d, opts):
+                best[i] = d
+            if _doubtful(best[i], opts):
+                still.append(i)
+        todo = still
+    for i, d in best.items():
+        res[i] = (res[i][0], d)
     return res
 
 

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""ASR accuracy and speed on simulated radio channels: overheard vs plain faster-whisper, one run.
+
+    python tools/make_bench_radio.py bench/data                  # once (needs Festival)
+    python bench/bench_asr.py --slice tune --configs peer,default,b5,b5-prompt
+    python bench/bench_asr.py --slice held                       # the shipped default vs the peer
+
+The peer is what a user would otherwise call: ``faster_whisper.BatchedInferencePipeline``
+on the same embedded Whisper base (same loaded model, int8, same threads),
+``language="ru"``, ``vad_filter=True``, ``batch_size=8``, beam 5 (its default).  Both
+sides get the whole file; model load is excluded for both; a warm-up run on the demo file
+precedes all measured runs.  WER: lower case, ё→е, punctuation and hyphens removed, all
+output in time order against all reference lines in time order (corpus WER); per SNR
+and squelch state the output overlapping each reference transmission is scored.
+CPU-s = process CPU time (all threads); ×RT = audio seconds / wall seconds.
+Figures are appended to bench/out/results.jsonl and summarised in docs/audio.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+import numpy as np  # noqa: E402
+from bench_audio import _truth, edit_distance, match_detections, record  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+RADIO_PROMPT = "Приём. Как слышишь? Понял. Конец связи."
+
+
+def configs():
+    from overheard.audio.transcribe import TranscribeOptions
+
+    base = TranscribeOptions(task_gloss=False)
+    b5 = replace(base, beam_size=5)
+    nots = replace(b5, timestamps=False)
+    return {  # name: (kind, transcribe options, pipeline options)
+        "default": ("ours", None, {}),  # whatever TranscribeOptions() ships
+        "b1": ("ours", replace(base, beam_size=1), {}),
+        "b5": ("ours", b5, {}),
+        "b5-nots": ("ours", nots, {}),
+        "b5-nots-inline": ("ours", nots, dict(prefetch=0)),
+        "b3-nots": ("ours", replace(nots, beam_size=3), {}),
+        "b5-nots-bs16": ("ours", replace(nots, batch_size=16), {}),
+        "b5-nots-bs24": ("ours", replace(nots, batch_size=24), {}),
+        "b3-nots-bs16": ("ours", replace(nots, beam_size=3, batch_size=16), {}),
+        "b5-bs16": ("ours", replace(b5, batch_size=16), {}),
+        "b2-nots": ("ours", replace(nots, beam_size=2), {}),
+        "b1-nots": ("ours", replace(nots, beam_size=1), {}),
+        "b5-nopack": ("ours", replace(b5, pack=False), {}),
+        "b5-prompt": ("ours", replace(b5, prompt=RADIO_PROMPT), {}),
+        "b5-callsigns": ("ours", replace(b5, learn_callsigns=True), {}),
+        "b5-prompt-callsigns": ("ours", replace(b5, prompt=RADIO_PROMPT, learn_callsigns=True), {}),
+        "b5-fallback": ("ours", replace(b5, fallback=True), {}),
+        "b5-nots-fallback": ("ours", replace(nots, fallback=True), {}),
+        "b1-nots-fallback": ("ours", replace(nots, beam_size=1, fallback=True), {}),
+        "b5-level": ("ours", replace(b5, level_dbfs=-20.0), {}),
+        "b5-band": ("ours", replace(b5, band_hz=(250.0, 3400.0)), {}),
+        "b1-fallback": ("ours", replace(base, beam_size=1, fallback=True), {}),
+        "detect-each": ("ours", replace(nots, lang_lock_after=0), dict(lang=None)),  # language detected per transmission
+        "detect-lock": ("ours", nots, dict(lang=None)),  # detected until the channel's language is clear, then packed
+        "peer": ("peer", dict(batch_size=8), {}),
+        "peer-detect": ("peer", dict(batch_size=8, language=None), {}),
+        "peer-b1": ("peer", dict(batch_size=8, beam_size=1), {}),
+        "peer-bs16": ("peer", dict(batch_size=16), {}),
+    }
+
+
+def align_errors(ref: list[str], hyp: list[str]) -> list[int]:
+    """Levenshtein alignment of the whole hypothesis against the whole reference; returns
+    the errors charged to each reference word (substitution or deletion of it, plus the
+    insertions just before it), so errors can be summed per transmission, SNR or squelch
+    state whatever the hypothesis' segmentation (the peer emits one segment per 30 s)."""
+    n, m = len(ref), len(hyp)
+    d = np.zeros((n + 1, m + 1), dtype=np.int32)
+    d[:, 0] = np.arange(n + 1)
+    d[0, :] = np.arange(m + 1)
+    hyp_a = np.array(hyp, dtype=object)
+    for i in range(1, n + 1):
+        sub = d[i - 1, :-1] + (hyp_a != ref[i - 1])
+        row = np.minimum(d[i - 1, 1:] + 1, sub)
+        # insertions run left to right: a cumulative min over (row[j] - j) + j
+        prev = d[i, 0]
+        out = np.empty(m, dtype=np.int32)
+        for j in range(m):  # small loop in numpy terms; n*m ~ 4M for the held slice
+            prev = min(row[j], prev + 1)
+            out[j] = prev
+        d[i, 1:] = out
+    charge = [0] * max(1, n)
+    i, j, pending = n, m, 0
+    while i > 0 or j > 0:
+        if i > 0 and j > 0 and d[i, j] == d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]):
+            charge[i - 1] += (ref[i - 1] != hyp[j - 1]) + pending
+            pending = 0
+            i, j = i - 1, j - 1
+        elif i > 0 and d[i, j] == d[i - 1, j] + 1:
+            charge[i - 1] += 1 + pending
+            pending = 0
+            i -= 1
+        else:
+            pending += 1
+            j -= 1
+    charge[0] += pending
+    return charge
+
+
+def score(truth, items, dur, wall, cpu) -> dict:
+    from bench_audio import normalise
+
+    speech = [e for e in truth if e["kind"] == "speech"]
+    ref, owner = [], []
+    for k, e in enumerate(speech):
+        words = normalise(e["text"])
+        ref += words
+        owner += [k] * len(words)
+    hyp = normalise(" ".join(t for _, _, t in sorted(items)))
+    charge = align_errors(ref, hyp)
+    by = {}
+    for key, vals in (("snr_db", (25, 15, 10, 5)), ("squelch", ("closed", "open"))):
+        for v in vals:
+            idx = [i for i, k in enumerate(owner) if speech[k][key] == v]
+            if idx:
+                by[f"{v} dB" if key == "snr_db" else v] = round(sum(charge[i] for i in idx) / len(idx), 4)
+    errs = sum(charge)
+    return dict(wer=round(errs / max(1, len(ref)), 4), errors=errs, words=len(ref), wer_by=by, seconds=round(wall, 1),
+                cpu_seconds=round(cpu, 1), x_realtime=round(dur / wall, 1), x_realtime_per_2_cpus=round(2 * dur / cpu, 1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--slice", default="held", help="tune or held (bench/data/<slice>.flac)")
+    ap.add_argument("--file", type=Path, default=None, help="any file with a .truth.json beside it")
+    ap.add_argument("--configs", default="peer,default")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    f = args.file or DATA / f"{args.slice}.flac"
+    if not f.exists():
+        sys.exit(f"{f}: not found; make it with: python tools/make_bench_radio.py bench/data")
+
+    import ctranslate2
+    import faster_whisper
+    from faster_whisper import BatchedInferencePipeline
+
+    from overheard.audio.decode import probe
+    from overheard.audio.model import load_model
+    from overheard.audio.pipeline import PipelineOptions, process_audio
+
+    truth = _truth(f)
+    dur = probe(f).duration_s
+    lm = load_model(None, cpu_threads=args.threads)
+    table = configs()
+    # warm both paths (VAD ONNX session, CTranslate2 buffers) before anything is timed
+    list(process_audio(ROOT / "examples/audio/demo_radio.ogg", lang="ru", gloss=False, model=lm))
+    list(BatchedInferencePipeline(model=lm.whisper).transcribe(str(ROOT / "examples/audio/demo_radio.ogg"), language="ru",
+                                                                  vad_filter=True)[0])
+    results = {}
+    for name in args.configs.split(","):
+        kind, opts, popts = table[name]
+        popts = dict(popts)
+        lang = popts.pop("lang", "ru")
+        t0, c0 = time.perf_counter(), time.process_time()
+        if kind == "peer":
+            segs, info = BatchedInferencePipeline(model=lm.whisper).transcribe(str(f), **(dict(language="ru", vad_filter=True) | opts))
+            items = [(s.start, s.end, s.text) for s in segs]
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            r = score(truth, items, dur, wall, cpu) | dict(options=opts | dict(language="ru", vad_filter=True))
+        else:
+            po = PipelineOptions(transcribe=opts, cpu_threads=args.threads, cues=False, **popts)
+            out = list(process_audio(f, lang=lang, gloss=False, model=lm, options=po))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            items = [(p.start_s, p.end_s, p.text) for p in out]
+            r = score(truth, items, dur, wall, cpu)
+            r |= dict(transmissions=len(out), windows=len({p.options["window"] for p in out}),
+                      fallbacks=sum(1 for p in out if p.options.get("fallback")),
+                      langs=dict(__import__("collections").Counter(p.lang for p in out)),
+                      detection=match_detections(truth, [(p.start_s, p.end_s) for p in out]),
+                      options=out[0].options["transcribe"] if out else None, pipeline_options=popts)
+        results[name] = r
+        print(f"{name:22s} WER {r['wer']:.3f}  {r['x_realtime']:5.1f}x RT  CPU {r['cpu_seconds']:6.1f}s  {r['wer_by']}", flush=True)
+    record("asr", dict(file=str(f), duration_s=round(dur, 1), model=lm.name, cpu_threads=lm.cpu_threads, cpus=os.cpu_count(),
+                       faster_whisper=faster_whisper.__version__, ctranslate2=ctranslate2.__version__, results=results))
+
+
+if __name__ == "__main__":
+    main()
