@@ -37,36 +37,57 @@ RADIO_PROMPT = "Приём. Как слышишь? Понял. Конец свя
 
 
 def configs():
-    from overheard.audio.transcribe import TranscribeOptions
+    from overheard.audio.segment import SegmentOptions, SquelchOptions, VadParams
+    from overheard.audio.transcribe import TranscribeOptions, preset_options
 
-    base = TranscribeOptions(task_gloss=False)
+    # the decoding shipped before issue 12 (greedy, timestamp tokens, 30 s windows): every
+    # ablation below names what it changes from it
+    base = TranscribeOptions(task_gloss=False, beam_size=1, timestamps=True, audio_ctx_s=30.0)
     b5 = replace(base, beam_size=5)
     nots = replace(b5, timestamps=False)
     return {  # name: (kind, transcribe options, pipeline options)
         "default": ("ours", None, {}),  # whatever TranscribeOptions() ships
+        "before": ("ours", base, dict(segment=SegmentOptions(vad=VadParams(threshold=0.4)))),  # as shipped before issue 12
+        "ctx15": ("ours", TranscribeOptions(task_gloss=False, audio_ctx_s=15.0), {}),
+        "fast": ("ours", replace(preset_options("fast"), task_gloss=False), {}),  # overheard process --fast
+        "b5-nots-ctx30": ("ours", replace(nots, audio_ctx_s=30.0), {}),
         "b1": ("ours", replace(base, beam_size=1), {}),
         "b5": ("ours", b5, {}),
         "b5-nots": ("ours", nots, {}),
-        "b5-nots-inline": ("ours", nots, dict(prefetch=0)),
         "b3-nots": ("ours", replace(nots, beam_size=3), {}),
         "b5-nots-bs16": ("ours", replace(nots, batch_size=16), {}),
         "b5-nots-bs24": ("ours", replace(nots, batch_size=24), {}),
         "b3-nots-bs16": ("ours", replace(nots, beam_size=3, batch_size=16), {}),
         "b5-bs16": ("ours", replace(b5, batch_size=16), {}),
+        "b5-nots-ctx15": ("ours", replace(nots, audio_ctx_s=15.0), {}),
+        "b5-nots-ctx20": ("ours", replace(nots, audio_ctx_s=20.0), {}),
+        "b5-nots-ctx10": ("ours", replace(nots, audio_ctx_s=10.0), {}),
+        "b5-nots-ctx12": ("ours", replace(nots, audio_ctx_s=12.0), {}),
+        "b5-nots-ctx8": ("ours", replace(nots, audio_ctx_s=8.0), {}),
+        "b3-nots-ctx10": ("ours", replace(nots, beam_size=3, audio_ctx_s=10.0), {}),
+        "b1-nots-ctx10": ("ours", replace(nots, beam_size=1, audio_ctx_s=10.0), {}),
+        "b5-ctx10": ("ours", replace(b5, audio_ctx_s=10.0), {}),
         "b2-nots": ("ours", replace(nots, beam_size=2), {}),
         "b1-nots": ("ours", replace(nots, beam_size=1), {}),
         "b5-nopack": ("ours", replace(b5, pack=False), {}),
         "b5-prompt": ("ours", replace(b5, prompt=RADIO_PROMPT), {}),
         "b5-callsigns": ("ours", replace(b5, learn_callsigns=True), {}),
         "b5-prompt-callsigns": ("ours", replace(b5, prompt=RADIO_PROMPT, learn_callsigns=True), {}),
-        "b5-fallback": ("ours", replace(b5, fallback=True), {}),
+        "b5-fallback": ("ours", replace(b5, fallback=True), {}),  # measured when it also sampled at T=0.4, 0.8
         "b5-nots-fallback": ("ours", replace(nots, fallback=True), {}),
         "b1-nots-fallback": ("ours", replace(nots, beam_size=1, fallback=True), {}),
         "b5-level": ("ours", replace(b5, level_dbfs=-20.0), {}),
         "b5-band": ("ours", replace(b5, band_hz=(250.0, 3400.0)), {}),
         "b1-fallback": ("ours", replace(base, beam_size=1, fallback=True), {}),
-        "detect-each": ("ours", replace(nots, lang_lock_after=0), dict(lang=None)),  # language detected per transmission
-        "detect-lock": ("ours", nots, dict(lang=None)),  # detected until the channel's language is clear, then packed
+        # segmentation ablations on the shipped decoding: does the VAD cut word onsets?
+        "thr40": ("ours", None, dict(segment=SegmentOptions(vad=VadParams(threshold=0.4)))),  # the VAD before
+        "pad250": ("ours", None, dict(segment=SegmentOptions(vad=VadParams(speech_pad_ms=250)))),
+        "pad400": ("ours", None, dict(segment=SegmentOptions(vad=VadParams(speech_pad_ms=400)))),
+        "pad400-thr30": ("ours", None, dict(segment=SegmentOptions(vad=VadParams(threshold=0.3, speech_pad_ms=400)))),
+        "notrim": ("ours", None, dict(segment=SegmentOptions(squelch=SquelchOptions(max_trim_s=0.0)))),
+        "novad": ("ours", None, dict(segment=SegmentOptions(use_vad=False))),
+        "detect-each": ("ours", TranscribeOptions(task_gloss=False, lang_lock_after=0), dict(lang=None)),  # per transmission
+        "detect-lock": ("ours", TranscribeOptions(task_gloss=False), dict(lang=None)),  # until the channel's language is clear
         "peer": ("peer", dict(batch_size=8), {}),
         "peer-detect": ("peer", dict(batch_size=8, language=None), {}),
         "peer-b1": ("peer", dict(batch_size=8, beam_size=1), {}),
@@ -182,7 +203,8 @@ def main():
                       fallbacks=sum(1 for p in out if p.options.get("fallback")),
                       langs=dict(__import__("collections").Counter(p.lang for p in out)),
                       detection=match_detections(truth, [(p.start_s, p.end_s) for p in out]),
-                      options=out[0].options["transcribe"] if out else None, pipeline_options=popts)
+                      options=out[0].options["transcribe"] if out else None,
+                      segment=out[0].options["segment"] if out else None)
         results[name] = r
         print(f"{name:22s} WER {r['wer']:.3f}  {r['x_realtime']:5.1f}x RT  CPU {r['cpu_seconds']:6.1f}s  {r['wer_by']}", flush=True)
     record("asr", dict(file=str(f), duration_s=round(dur, 1), model=lm.name, cpu_threads=lm.cpu_threads, cpus=os.cpu_count(),

@@ -216,7 +216,7 @@ def test_pipeline_on_demo_radio(demo_run):
     assert p.cues is not None and p.cues.f0_median_hz and p.cues.loudness_dbfs
     o = p.options
     assert o["model_sha256"] == EMBEDDED_SHA256 and o["faster_whisper"] and o["segment"]["mode"] == "radio"
-    assert o["transcribe"]["lang"] == "ru" and o["transcribe"]["beam_size"] == 1
+    assert o["transcribe"]["lang"] == "ru" and o["transcribe"]["beam_size"] == 5 and o["prompt"] == "" and o["fallback"] is None
     assert p.gloss_en is None and p.gloss_label is None
     d = p.to_dict()
     json.dumps(d, ensure_ascii=False)  # serialisable for the store

@@ -113,49 +113,19 @@ def test_prompt_and_call_signs_are_recorded_with_each_transcript(lm, demo_lines)
 
 def test_fallback_redecodes_doubtful_transmissions_alone(lm, demo_lines):
     items = [(i, a) for i, (_t, a) in enumerate(demo_lines[:4])]
+    plain = TranscribeOptions(lang="ru", task_gloss=False, beam_size=1)
+    off = dict(transcribe_items(items, model=lm, options=plain))
+    assert all(t.fallback is None for t in off.values())
     # a threshold no decoding can reach makes every transmission doubtful: all steps run
-    strict = TranscribeOptions(lang="ru", task_gloss=False, fallback=True, fallback_logprob=1.0)
+    strict = TranscribeOptions(lang="ru", task_gloss=False, beam_size=1, fallback=True, fallback_logprob=1.0)
     out = dict(transcribe_items(items, model=lm, options=strict))
-    assert {t.fallback for t in out.values()} <= {None, "beam5", "t0.4", "t0.8"}
+    assert {t.fallback for t in out.values()} <= {None, "beam5", "beam5-norepeat"}
     assert any(t.fallback for t in out.values())
     assert all(t.text for t in out.values())
+    for k, t in out.items():  # a replacement is more confident than the first pass
+        if t.fallback:
+            assert t.mean_word_logprob > off[k].mean_word_logprob
+        else:
+            assert t.text == off[k].text
     again = dict(transcribe_items(items, model=lm, options=strict))
-    assert [t.text for t in again.values()] == [t.text for t in out.values()]   # seeded: reproducible
-    off = dict(transcribe_items(items, model=lm, options=TranscribeOptions(lang="ru", task_gloss=False)))
-    assert all(t.fallback is None for t in off.values())
-
-
-def test_prefetch_keeps_order_passes_errors_on_and_stops_when_closed():
-    import threading
-    import time
-
-    from overheard.audio.pipeline import prefetch
-
-    assert list(prefetch(iter(range(100)), 4)) == list(range(100))
-
-    def broken():
-        yield 1
-        raise ValueError("block 2: damaged")
-
-    it = prefetch(broken(), 4)
-    assert next(it) == 1
-    with pytest.raises(ValueError, match="damaged"):
-        next(it)
-
-    made = []
-
-    def endless():
-        i = 0
-        while True:
-            made.append(i)
-            yield i
-            i += 1
-
-    it = prefetch(endless(), 3)
-    assert next(it) == 0
-    it.close()
-    time.sleep(0.5)
-    n = len(made)
-    time.sleep(0.3)
-    assert len(made) == n and n <= 6                     # bounded, and stopped
-    assert not any(t.name == "overheard-segment" and t.is_alive() for t in threading.enumerate())
+    assert [t.text for t in again.values()] == [t.text for t in out.values()]   # deterministic: reproducible

@@ -550,12 +550,13 @@ def summary(
 @app.command()
 def process(
     model: Optional[str] = typer.Option(None, help="faster-whisper model name or path (default: embedded Whisper base)."),
-    lang: Optional[str] = typer.Option(None, help="Fix the language (e.g. ru) instead of detecting it per transmission."),
+    lang: Optional[str] = typer.Option(None, help="Fix the language (e.g. ru) instead of learning each channel's language."),
     gloss: bool = typer.Option(True, "--gloss/--no-gloss", help="Also produce the English gloss of each transmission."),
     gloss_method: str = typer.Option("llm", "--gloss-method", help="llm: the translation stage on the transcript"
                                      " (default, measured better); whisper: Whisper's translate task on the audio."),
     source: Optional[List[str]] = typer.Option(None, help="Only these sources (id or SHA-256 prefix); repeatable."),
     analyze_after: bool = typer.Option(True, "--analyze/--no-analyze", help="Run indicator analysis on the new text."),
+    fast: bool = typer.Option(False, "--fast", help="Faster, less accurate decoding (greedy); figures in docs/audio.md."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Run every pending stage (segment → transcribe → gloss → cues → analyse); resumable."""
@@ -590,7 +591,8 @@ def process(
         if gloss_method not in ("llm", "whisper"):
             raise fail(f"--gloss-method {gloss_method!r}: expected llm or whisper", 2)
         report = process_store(store, model=model, lang=lang, gloss=gloss, gloss_method=gloss_method, source_ids=ids,
-                               analyze=analyze_after, on_progress=on_progress, on_source=on_source)
+                               analyze=analyze_after, on_progress=on_progress, on_source=on_source,
+                               preset="fast" if fast else "accurate")
     if as_json:
         print(json.dumps({**report.__dict__, "realtime_factor": report.realtime_factor}, ensure_ascii=False))
     else:

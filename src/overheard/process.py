@@ -55,7 +55,7 @@ def _absolute(captured_at: str | None, offset_s: float) -> str | None:
 
 def process_store(store: Store, *, model: str | None = None, lang: str | None = None,
                   gloss: bool = True, source_ids: list[int] | None = None, analyze: bool = True,
-                  gloss_method: str = "llm", translator=None,
+                  gloss_method: str = "llm", translator=None, preset: str = "accurate",
                   on_progress: Callable[[int, float, float | None], None] | None = None,
                   on_source: Callable[[object], None] | None = None) -> ProcessReport:
     """Process pending audio sources. ``on_progress(source_id, done_s, total_s)`` after each
@@ -66,10 +66,13 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
     if gloss_method not in ("llm", "whisper"):
         raise ValueError(f"gloss method {gloss_method!r}: expected llm or whisper")
     whisper_gloss = gloss and gloss_method == "whisper"
+    from .audio.transcribe import preset_options
+
+    preset_options(preset)  # an unknown preset fails before anything is claimed
     from .audio.decode import AudioDecodeError
     from .audio.model import load_model
     from .sdr.capture import CaptureError
-    from .audio.pipeline import PIPELINE_VERSION, process_audio
+    from .audio.pipeline import PIPELINE_VERSION, PipelineOptions, process_audio
 
     report = ProcessReport()
     todo = pending_sources(store, source_ids)
@@ -88,6 +91,7 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
         src_lang = lang or meta.get("lang")
         mode = meta.get("mode", "radio")
         resume = float(src["done_until_s"] or 0.0)
+        tro = preset_options(preset, lang=src_lang, task_gloss=whisper_gloss)
         with store.transaction():
             holder = _live_holder(store.conn.execute("SELECT status, claimed_by FROM processing WHERE source_id = ?",
                                                      (src["id"],)).fetchone())
@@ -96,18 +100,19 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
                 continue
             run_id = store.start_run("process", component=PIPELINE_VERSION, component_version=lm.name,
                                      params={"model": lm.lineage(), "mode": mode, "lang": src_lang,
-                                             "gloss": gloss_method if gloss else None, "resume_from_s": resume})
+                                             "gloss": gloss_method if gloss else None, "resume_from_s": resume,
+                                             "preset": preset, "transcribe": tro.to_dict()})
             run_ids.append(run_id)
             store.conn.execute("UPDATE processing SET status = 'running', run_id = ?, error = NULL, claimed_by = ?,"
                                " updated_at = ? WHERE source_id = ?", (run_id, _me(), utc_now(), src["id"]))
         n = 0
         progress = (lambda d, t, sid=src["id"]: on_progress(sid, d, t)) if on_progress else None
         if src["reader"] == "sdr-capture":
-            stream, resume = _capture_transmissions(store, src, lm, src_lang, whisper_gloss, progress), 0.0
+            stream, resume = _capture_transmissions(store, src, lm, tro, progress), 0.0
         else:
             stream = ((tx, {}) for tx in process_audio(
                 store.evidence.path_for(src["sha256"]), mode=mode, lang=src_lang, model=lm, gloss=whisper_gloss,
-                skip_until_s=resume, progress=progress))
+                skip_until_s=resume, progress=progress, options=PipelineOptions(mode=mode, transcribe=tro)))
         try:
             for tx, extra in stream:
                 n += 1
@@ -271,12 +276,12 @@ def _update_relative_cues(store: Store, src) -> None:
                             for uid, c in rows])
 
 
-def _capture_transmissions(store: Store, src, lm, lang, gloss: bool, progress):
+def _capture_transmissions(store: Store, src, lm, tro, progress):
     """Channelise + demodulate an SDR capture and transcribe each transmission; yields
     (ProcessedTransmission, store options). Transmissions already stored (same channel and
     first sample) are skipped, which makes a killed run resumable."""
     from .audio.pipeline import from_transcript
-    from .audio.transcribe import TranscribeOptions, transcribe_items
+    from .audio.transcribe import transcribe_items
     from .ingest.capture import materialised
     from .sdr import iter_capture_transmissions
 
@@ -298,7 +303,7 @@ def _capture_transmissions(store: Store, src, lm, lang, gloss: bool, progress):
                     held[key] = tx
                     yield key, tx.samples
 
-        for key, tr in transcribe_items(items(), model=lm, options=TranscribeOptions(lang=lang, task_gloss=gloss)):
+        for key, tr in transcribe_items(items(), model=lm, options=tro):
             tx = held.pop(key)
             ptx = from_transcript(tx.index, tx.start_s, tx.end_s, tr, tx.samples, transmission=tx.transmission)
             utc = (tx.utc_start.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

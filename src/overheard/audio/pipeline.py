@@ -69,7 +69,6 @@ class PipelineOptions:
     cpu_threads: int = 0  # 0 = all available
     device: str = "cpu"
     trim_every: int = 16  # release_memory() every N transmissions (0 = never)
-    prefetch: int = 32  # segment ahead in a thread, up to N transmissions (0 = in line): keeps both cores busy
     mmap_threshold: int = 16 * 2**20  # limit_heap_growth(); 0 = leave malloc alone
 
 
@@ -183,60 +182,13 @@ def process_audio(
             held[tx.index] = (tx, a)
             yield tx.index, a
 
-    source = prefetch(items(), o.prefetch) if o.prefetch else items()
-    for n_done, (key, tr) in enumerate(transcribe_items(source, model=lm, options=tro), 1):
+    for n_done, (key, tr) in enumerate(transcribe_items(items(), model=lm, options=tro), 1):
         tx, a = held.pop(key)
         if o.trim_every and n_done % o.trim_every == 0:
             release_memory()
         yield from_transcript(tx.index, tx.start_s, tx.end_s, tr, a, transmission=tx, cues=o.cues,
                               options={**lin, "window": tr.window, "window_items": tr.window_items,
                                        "prompt": tr.prompt, "fallback": tr.fallback})
-
-
-def prefetch(iterable, maxsize: int):
-    """Run ``iterable`` in a background thread, ``maxsize`` items ahead.  Decoding, the
-    squelch gate and the VAD (ONNX, one thread) then overlap with Whisper, whose decoder
-    does not keep two cores busy on its own; CTranslate2, ONNX Runtime and FFmpeg release
-    the GIL.  Memory stays bounded by the queue; an exception in the producer is raised
-    in the consumer; closing the consumer stops the producer."""
-    import queue
-    import threading
-
-    q: queue.Queue = queue.Queue(maxsize=max(1, maxsize))
-    stop = threading.Event()
-    done = object()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce():
-        try:
-            for x in iterable:
-                if not put((True, x)):
-                    return
-            put((True, done))
-        except BaseException as e:  # handed to the consumer
-            put((False, e))
-
-    t = threading.Thread(target=produce, name="overheard-segment", daemon=True)
-    t.start()
-    try:
-        while True:
-            ok, x = q.get()
-            if not ok:
-                raise x
-            if x is done:
-                return
-            yield x
-    finally:
-        stop.set()
-        t.join(timeout=5)
 
 
 def from_transcript(index: int, start_s: float, end_s: float, tr, samples: np.ndarray, *,

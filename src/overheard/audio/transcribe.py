@@ -72,16 +72,17 @@ class TranscribeOptions:
     lang_lock_after: int = 4  # lang=None: pack once this many confident detections in a row agree (0 = never)
     lang_lock_prob: float = 0.6
     task_gloss: bool = True  # also produce the English gloss
-    beam_size: int = 1
+    beam_size: int = 5  # greedy lost 7 WER points on radio (docs/audio.md)
     gloss_beam_size: int = 5  # greedy translation of radio speech loops badly
     gloss_no_repeat_ngram_size: int = 3
     pack: bool | None = None  # None: pack when lang is fixed, one item per window when detecting
     gap_s: float = 0.0  # silence between packed items (the VAD padding already separates them; larger gaps make Whisper stop early)
     window_s: float = 29.5  # packing budget per window (<= 30 s)
+    audio_ctx_s: float = 30.0  # encoder input length; shorter costs less (attention is quadratic) and loses accuracy, cf. whisper.cpp --audio-ctx
     batch_size: int = 8  # windows per decoder batch
     encode_batch_size: int = 2  # windows per encoder call (bounds memory on CPU)
     word_timestamps: bool = True
-    timestamps: bool = True  # packed windows: let Whisper emit timestamp tokens (it skips less of the window)
+    timestamps: bool = False  # timestamp tokens in packed windows: same WER with beam 5, more skipped items to retry
     max_new_tokens: int | None = None
     retry_skipped: bool = True  # re-run items a packed window left (nearly) empty, one per window
     retry_min_s: float = 0.8
@@ -92,7 +93,7 @@ class TranscribeOptions:
     # radio-aware decoding (measured in bench/bench_asr.py; see docs/audio.md)
     prompt: str | None = None  # previous-text prompt, e.g. radio procedure words
     learn_callsigns: bool = False  # add call signs heard so far on this source ("я Шестой") to the prompt
-    fallback: bool = False  # re-decode a doubtful item alone (beam 5, then seeded sampling at rising temperature)
+    fallback: bool = False  # re-decode a doubtful item alone (beam 5, then beam 5 without repeated trigrams)
     fallback_logprob: float = -1.0  # Whisper's own thresholds for "doubtful"
     fallback_compression: float = 2.4
     band_hz: tuple[float, float] | None = None  # band-pass each item to the voice channel before decoding
@@ -105,6 +106,21 @@ class TranscribeOptions:
         d = asdict(self)
         d["pack"] = self.resolved_pack()
         return d
+
+
+# Measured on simulated radio channels (bench/bench_asr.py, docs/audio.md): "accurate" is
+# the defaults above; "fast" trades accuracy for speed, with its figures stated there.
+PRESETS: dict[str, dict] = {
+    "accurate": {},
+    "fast": dict(audio_ctx_s=15.0),
+}
+
+
+def preset_options(name: str = "accurate", **overrides) -> TranscribeOptions:
+    """The options of a named decoding preset, with ``overrides`` (e.g. ``lang``)."""
+    if name not in PRESETS:
+        raise ValueError(f"decoding preset {name!r}: expected one of {', '.join(PRESETS)}")
+    return TranscribeOptions(**{**PRESETS[name], **overrides})
 
 
 @dataclass
@@ -155,7 +171,8 @@ def _batches(items: Iterable[tuple[Hashable, np.ndarray]], opts: TranscribeOptio
     are ``(seq, piece, n_pieces)``; ``keys`` maps seq -> caller's key.
     ``pack_now()`` (asked per item) switches packing on and off as the run goes
     (a channel whose language has become clear)."""
-    budget = int(opts.window_s * SAMPLE_RATE)
+    full = int(opts.window_s * SAMPLE_RATE)  # longest piece: one Whisper window
+    budget = min(full, int((opts.audio_ctx_s - 0.5) * SAMPLE_RATE))  # packing budget per window
     gap = int(opts.gap_s * SAMPLE_RATE)
     pack = opts.resolved_pack()
     pack_now = pack_now or (lambda: pack)
@@ -167,13 +184,13 @@ def _batches(items: Iterable[tuple[Hashable, np.ndarray]], opts: TranscribeOptio
         pack = pack_now()
         keys[seq] = key
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-        pieces = [audio[i : i + budget] for i in range(0, max(1, len(audio)), budget)] or [audio]
+        pieces = split_quiet(audio, budget if pack else full)
         for pi, piece in enumerate(pieces):
             pend.append(_Item((seq, pi, len(pieces)), piece))
             total += len(piece) + gap
         if not pack:
             while len(pend) >= bs:
-                yield [_ffd([it], budget, gap)[0] for it in pend[:bs]]
+                yield [_ffd([it], full, gap)[0] for it in pend[:bs]]
                 pend = pend[bs:]
             total = sum(len(it.audio) + gap for it in pend)
         elif total >= bs * budget:
@@ -197,7 +214,27 @@ def _batches(items: Iterable[tuple[Hashable, np.ndarray]], opts: TranscribeOptio
             pend = carry
             total = sum(len(it.audio) + gap for it in pend)
     if pend:
-        yield _ffd(pend, budget, gap) if pack else [_ffd([it], budget, gap)[0] for it in pend]
+        yield _ffd(pend, budget, gap) if pack else [_ffd([it], full, gap)[0] for it in pend]
+
+
+def split_quiet(audio: np.ndarray, max_len: int, frame: int = 320) -> list[np.ndarray]:
+    """Cut audio longer than ``max_len`` samples into pieces of at most that length, each
+    cut at the quietest 20 ms frame of the last 40 % of the allowed span (a pause between
+    words, not the middle of one)."""
+    pieces, start, n = [], 0, len(audio)
+    while n - start > max_len:
+        lo, hi = start + int(0.6 * max_len), start + max_len
+        seg = audio[lo:hi]
+        k = len(seg) // frame
+        if k >= 2:
+            e = np.mean(seg[: k * frame].reshape(k, frame).astype(np.float64) ** 2, axis=1)
+            cut = lo + int(np.argmin(e)) * frame + frame // 2
+        else:
+            cut = hi
+        pieces.append(audio[start:cut])
+        start = cut
+    pieces.append(audio[start:])
+    return pieces
 
 
 def _window_audio(w: _Window) -> np.ndarray:
@@ -342,8 +379,7 @@ class _Engine:
             p[i] = self.lang_ids[lang]
         return p
 
-    def _generate(self, enc, prompts, beam_size, audio_s: float = 30.0, no_repeat: int | None = None,
-                  temperature: float = 0.0, best_of: int = 1):
+    def _generate(self, enc, prompts, beam_size, audio_s: float = 30.0, no_repeat: int | None = None):
         opts = self.opts
         max_length = self.wm.max_length
         n_prompt = max(len(p) for p in prompts)
@@ -351,11 +387,10 @@ class _Engine:
             max_length = min(max_length, n_prompt + opts.max_new_tokens)
         if opts.max_tokens_per_s:
             max_length = min(max_length, n_prompt + int(20 + opts.max_tokens_per_s * audio_s))
-        sampling = dict(beam_size=1, num_hypotheses=best_of, sampling_topk=0, sampling_temperature=temperature) \
-            if temperature > 0 else dict(beam_size=beam_size, sampling_temperature=1.0)
         return self.wm.model.generate(
             enc,
             prompts,
+            beam_size=beam_size,
             patience=1.0,
             length_penalty=1.0,
             max_length=max_length,
@@ -365,8 +400,15 @@ class _Engine:
             return_no_speech_prob=True,
             repetition_penalty=opts.repetition_penalty,
             no_repeat_ngram_size=opts.no_repeat_ngram_size if no_repeat is None else no_repeat,
-            **sampling,
+            sampling_temperature=1.0,
         )
+
+    def _frames(self, audios) -> int:
+        """Encoder input frames for a batch: the audio context (even, <= 3000), or the full
+        30 s when an item is longer than it."""
+        ctx = min(3000, int(math.ceil(self.opts.audio_ctx_s * 50)) * 2)
+        longest = max(len(a) for a in audios) / SAMPLE_RATE
+        return ctx if longest <= self.opts.audio_ctx_s - 0.2 else 3000
 
     def _encode(self, feats: np.ndarray):
         """Encoder in sub-batches of ``encode_batch_size``: on CPU a batch of 8
@@ -393,13 +435,13 @@ class _Engine:
         return out
 
     def run(self, windows: Sequence[_Window], first_index: int, *, beam_size: int | None = None,
-            temperature: float = 0.0, best_of: int = 1, gloss: bool = True) -> list[tuple[Any, dict]]:
+            no_repeat: int | None = None, gloss: bool = True) -> list[tuple[Any, dict]]:
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.transcribe import merge_punctuations
 
         fe = self.wm.feature_extractor
         audios = [_window_audio(w) for w in windows]
-        feats = np.stack([pad_or_trim(fe(a)[..., :-1]) for a in audios]).astype(np.float32)
+        feats = np.stack([pad_or_trim(fe(a)[..., :-1], self._frames(audios)) for a in audios]).astype(np.float32)
         enc = self._encode(feats)
         if self.opts.lang is not None or not self.multilingual:
             langs = [(self.opts.lang if self.multilingual else "en", 1.0)] * len(windows)
@@ -419,14 +461,12 @@ class _Engine:
         previous = self.prompt_text()
         prompts = [self._prompt(self.tok, lg, not use_ts, previous) for lg, _ in langs]
         max_s = max(len(a) for a in audios) / SAMPLE_RATE
-        results = self._generate(enc, prompts, beam_size or self.opts.beam_size, max_s,
-                                 temperature=temperature, best_of=best_of)
-        best = [max(range(len(r.sequences_ids)), key=lambda j: r.scores[j]) for r in results]
-        tokens = [[t for t in r.sequences_ids[b] if t < self.tok.eot] for r, b in zip(results, best)]
+        results = self._generate(enc, prompts, beam_size or self.opts.beam_size, max_s, no_repeat)
+        tokens = [[t for t in r.sequences_ids[0] if t < self.tok.eot] for r in results]
         win_scores = []
-        for r, b in zip(results, best):
-            n = len(r.sequences_ids[b])
-            cum = r.scores[b] * (n ** 1.0)
+        for r in results:
+            n = len(r.sequences_ids[0])
+            cum = r.scores[0] * (n ** 1.0)
             win_scores.append((cum / (n + 1), float(r.no_speech_prob)))
 
         # word timestamps (needed to split packed windows)
@@ -712,6 +752,13 @@ def _score(d: dict) -> float | None:
     return d["avg_logprob"] if d["window_items"] <= 1 else d["mean_word_logprob"]
 
 
+def _confidence(d: dict) -> float:
+    """Comparable across packed and lone decodings: the mean log-probability of the item's
+    own words (the window score of a packed window is shared with its neighbours)."""
+    c = d["mean_word_logprob"] if d["mean_word_logprob"] is not None else _score(d)
+    return -99.0 if c is None else c
+
+
 def _doubtful(d: dict, opts: TranscribeOptions) -> bool:
     text = d["text"].strip()
     if not text or d["duration_s"] < opts.retry_min_s:
@@ -725,31 +772,27 @@ def _doubtful(d: dict, opts: TranscribeOptions) -> bool:
     return score is not None and score < opts.fallback_logprob
 
 
-FALLBACK_STEPS = (("beam5", dict(beam_size=5)), ("t0.4", dict(temperature=0.4, best_of=3)),
-                  ("t0.8", dict(temperature=0.8, best_of=3)))
+# Deterministic on purpose: the same evidence must give the same transcript on a re-run
+# (CTranslate2's sampling seed is per worker thread and cannot be pinned from Python).
+FALLBACK_STEPS = (("beam5", dict(beam_size=5)), ("beam5-norepeat", dict(beam_size=5, no_repeat=3)))
 
 
 def _fallback(eng: "_Engine", batch: list[_Window], res: list, first_index: int) -> list:
-    """Whisper's temperature fallback, per transmission: an item whose text loops or
-    whose confidence is below ``fallback_logprob`` is decoded again alone, with beam 5,
-    then by sampling (seeded, best of 3) at rising temperature, until it passes; the
-    most confident candidate is kept."""
+    """A per-transmission fallback: an item whose text loops or whose confidence is below
+    ``fallback_logprob`` is decoded again alone with beam 5, then with beam 5 and no
+    repeated trigram, until it passes; the most confident candidate is kept."""
     opts = eng.opts
     if not opts.fallback:
         return res
     todo = [i for i, (_k, d) in enumerate(res) if _doubtful(d, opts)]
     if not todo:
         return res
-    import ctranslate2
-
     audio = {it.key: it.audio for w in batch for it in w.items}
     res = list(res)
     best = {i: res[i][1] for i in todo}
     for name, kw in FALLBACK_STEPS:
         if not todo:
             break
-        if "temperature" in kw:
-            ctranslate2.set_random_seed(first_index)  # same input, same output
         wins = [_ffd([_Item(res[i][0], audio[res[i][0]])], 1 << 40, 0)[0] for i in todo]
         again = eng.run(wins, first_index, gloss=False, **kw)
         still = []
@@ -760,7 +803,7 @@ def _fallback(eng: "_Engine", batch: list[_Window], res: list, first_index: int)
             if not d["text"].strip():
                 still.append(i)
                 continue
-            if (_score(d) or -99) > (_score(old) or -99) or _doubtful(old, opts) and not _doubtful(d, opts):
+            if _confidence(d) > _confidence(old) or _doubtful(old, opts) and not _doubtful(d, opts):
                 best[i] = d
             if _doubtful(best[i], opts):
                 still.append(i)
