@@ -48,6 +48,9 @@ def configs():
     return {  # name: (kind, transcribe options, pipeline options)
         "default": ("ours", None, {}),  # whatever TranscribeOptions() ships
         "before": ("ours", base, dict(segment=SegmentOptions(vad=VadParams(threshold=0.4)))),  # as shipped before issue 12
+        "alone2": ("ours", TranscribeOptions(task_gloss=False, alone_ctx_pad_s=2.0), {}),
+        "alone5": ("ours", TranscribeOptions(task_gloss=False, alone_ctx_pad_s=5.0), {}),
+        "fast-alone2": ("ours", TranscribeOptions(task_gloss=False, audio_ctx_s=15.0, alone_ctx_pad_s=2.0), {}),
         "ctx15": ("ours", TranscribeOptions(task_gloss=False, audio_ctx_s=15.0), {}),
         "fast": ("ours", replace(preset_options("fast"), task_gloss=False), {}),  # overheard process --fast
         "b5-nots-ctx30": ("ours", replace(nots, audio_ctx_s=30.0), {}),

@@ -229,10 +229,11 @@ def test_pipeline_resume(lm, demo_run):
     out, _ = demo_run
     cut = out[9].end_s
     rest = list(process_audio(DEMO, lang="ru", gloss=False, model=lm, skip_until_s=cut))
-    # same transmissions; boundaries may move slightly as the noise floor is re-learnt
+    # same transmissions; boundaries may move as the noise floor is re-learnt and the VAD
+    # (threshold 0.3) starts on a shifted frame grid inside a long open-squelch gate
     assert len(rest) == len(out) - 10
     for a, b in zip(rest, out[10:]):
-        assert abs(a.start_s - b.start_s) < 0.4 and abs(a.end_s - b.end_s) < 0.4
+        assert abs(a.start_s - b.start_s) < 0.6 and abs(a.end_s - b.end_s) < 0.4
 
 
 def test_pipeline_gloss_is_labelled_machine_output(lm, tmp_path):

@@ -67,6 +67,9 @@ def test_process_transmissions_times_text_gloss_cues_and_export(cli, short_radio
         assert store.conn.execute("SELECT count(*) FROM analyses").fetchone()[0] == report["transmissions"]
         lineage = json.loads(store.conn.execute("SELECT params FROM runs WHERE stage='process'").fetchone()[0])
         assert lineage["model"]["model_sha256"] and lineage["model"]["faster_whisper"]
+        # how it was decoded travels with the run: the preset and every option
+        assert lineage["preset"] == "accurate" and lineage["transcribe"]["beam_size"] == 5
+        assert lineage["transcribe"]["lang"] == "ru" and lineage["transcribe"]["audio_ctx_s"] == 30.0
     # searchable like any text, and the transcript view names the gloss as machine output
     assert "Береза" in cli("search", "берёза").output or "береза" in cli("search", "берёза").output.lower()
     view = cli("transcript", "1")
@@ -150,3 +153,15 @@ def test_a_source_held_by_a_live_process_is_not_processed_twice(store, short_rad
         sleeper.wait()
     report = process_store(store, gloss=False, analyze=False)     # the holder is gone: taken over
     assert report.transmissions >= 3 and not report.failed
+
+
+def test_fast_preset_is_used_and_recorded(cli, short_radio):
+    assert cli("ingest", short_radio, "--lang", "ru").exit_code == 0
+    r = cli("process", "--fast", "--no-gloss", "--no-analyze", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["transmissions"] >= 3
+    with Store(cli.store_dir) as store:
+        params = json.loads(store.conn.execute("SELECT params FROM runs WHERE stage='process'").fetchone()[0])
+        texts = [t for (t,) in store.conn.execute("SELECT text FROM utterances ORDER BY id")]
+    assert params["preset"] == "fast" and params["transcribe"]["audio_ctx_s"] == 15.0
+    assert sum(1 for t in texts if t) >= 3 and any("прием" in t.lower().replace("ё", "е") for t in texts)

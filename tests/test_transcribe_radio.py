@@ -129,3 +129,13 @@ def test_fallback_redecodes_doubtful_transmissions_alone(lm, demo_lines):
             assert t.text == off[k].text
     again = dict(transcribe_items(items, model=lm, options=strict))
     assert [t.text for t in again.values()] == [t.text for t in out.values()]   # deterministic: reproducible
+
+
+def test_presets_name_their_options_and_refuse_unknown_names():
+    from overheard.audio.transcribe import preset_options
+
+    acc, fast = preset_options("accurate", lang="ru"), preset_options("fast", lang="ru")
+    assert acc == TranscribeOptions(lang="ru") and acc.beam_size == 5 and acc.audio_ctx_s == 30.0
+    assert fast.audio_ctx_s < acc.audio_ctx_s and fast.lang == "ru"
+    with pytest.raises(ValueError, match="turbo"):
+        preset_options("turbo")

@@ -78,6 +78,7 @@ class TranscribeOptions:
     pack: bool | None = None  # None: pack when lang is fixed, one item per window when detecting
     gap_s: float = 0.0  # silence between packed items (the VAD padding already separates them; larger gaps make Whisper stop early)
     window_s: float = 29.5  # packing budget per window (<= 30 s)
+    alone_ctx_pad_s: float | None = None  # a window holding one item (a retry, or unpacked) gets only item + this much context
     audio_ctx_s: float = 30.0  # encoder input length; shorter costs less (attention is quadratic) and loses accuracy, cf. whisper.cpp --audio-ctx
     batch_size: int = 8  # windows per decoder batch
     encode_batch_size: int = 2  # windows per encoder call (bounds memory on CPU)
@@ -403,11 +404,14 @@ class _Engine:
             sampling_temperature=1.0,
         )
 
-    def _frames(self, audios) -> int:
+    def _frames(self, audios, alone: bool = False) -> int:
         """Encoder input frames for a batch: the audio context (even, <= 3000), or the full
-        30 s when an item is longer than it."""
-        ctx = min(3000, int(math.ceil(self.opts.audio_ctx_s * 50)) * 2)
+        30 s when an item is longer than it; windows of one item each may get just enough
+        context for the longest of them (``alone_ctx_pad_s``)."""
         longest = max(len(a) for a in audios) / SAMPLE_RATE
+        if alone and self.opts.alone_ctx_pad_s is not None:
+            return min(3000, int(math.ceil((longest + self.opts.alone_ctx_pad_s) * 50)) * 2)
+        ctx = min(3000, int(math.ceil(self.opts.audio_ctx_s * 50)) * 2)
         return ctx if longest <= self.opts.audio_ctx_s - 0.2 else 3000
 
     def _encode(self, feats: np.ndarray):
@@ -441,7 +445,8 @@ class _Engine:
 
         fe = self.wm.feature_extractor
         audios = [_window_audio(w) for w in windows]
-        feats = np.stack([pad_or_trim(fe(a)[..., :-1], self._frames(audios)) for a in audios]).astype(np.float32)
+        frames = self._frames(audios, alone=all(len(w.items) == 1 for w in windows))
+        feats = np.stack([pad_or_trim(fe(a)[..., :-1], frames) for a in audios]).astype(np.float32)
         enc = self._encode(feats)
         if self.opts.lang is not None or not self.multilingual:
             langs = [(self.opts.lang if self.multilingual else "en", 1.0)] * len(windows)
