@@ -42,15 +42,17 @@ def configs():
 
     # the decoding shipped before issue 12 (greedy, timestamp tokens, 30 s windows): every
     # ablation below names what it changes from it
-    base = TranscribeOptions(task_gloss=False, beam_size=1, timestamps=True, audio_ctx_s=30.0)
+    base = TranscribeOptions(task_gloss=False, beam_size=1, timestamps=True, audio_ctx_s=30.0, alone_ctx_pad_s=None)
     b5 = replace(base, beam_size=5)
     nots = replace(b5, timestamps=False)
     return {  # name: (kind, transcribe options, pipeline options)
         "default": ("ours", None, {}),  # whatever TranscribeOptions() ships
         "before": ("ours", base, dict(segment=SegmentOptions(vad=VadParams(threshold=0.4)))),  # as shipped before issue 12
+        "alone-full": ("ours", TranscribeOptions(task_gloss=False, alone_ctx_pad_s=None), {}),  # lone items in 30 s windows
         "alone2": ("ours", TranscribeOptions(task_gloss=False, alone_ctx_pad_s=2.0), {}),
         "alone5": ("ours", TranscribeOptions(task_gloss=False, alone_ctx_pad_s=5.0), {}),
         "fast-alone2": ("ours", TranscribeOptions(task_gloss=False, audio_ctx_s=15.0, alone_ctx_pad_s=2.0), {}),
+        "fast-alone5": ("ours", TranscribeOptions(task_gloss=False, audio_ctx_s=15.0, alone_ctx_pad_s=5.0), {}),
         "ctx15": ("ours", TranscribeOptions(task_gloss=False, audio_ctx_s=15.0), {}),
         "fast": ("ours", replace(preset_options("fast"), task_gloss=False), {}),  # overheard process --fast
         "b5-nots-ctx30": ("ours", replace(nots, audio_ctx_s=30.0), {}),

@@ -78,7 +78,7 @@ class TranscribeOptions:
     pack: bool | None = None  # None: pack when lang is fixed, one item per window when detecting
     gap_s: float = 0.0  # silence between packed items (the VAD padding already separates them; larger gaps make Whisper stop early)
     window_s: float = 29.5  # packing budget per window (<= 30 s)
-    alone_ctx_pad_s: float | None = None  # a window holding one item (a retry, or unpacked) gets only item + this much context
+    alone_ctx_pad_s: float | None = 5.0  # windows of one item each (retries; unpacked) get the item + this much context (None: the full one)
     audio_ctx_s: float = 30.0  # encoder input length; shorter costs less (attention is quadratic) and loses accuracy, cf. whisper.cpp --audio-ctx
     batch_size: int = 8  # windows per decoder batch
     encode_batch_size: int = 2  # windows per encoder call (bounds memory on CPU)
