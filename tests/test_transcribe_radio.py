@@ -142,3 +142,18 @@ def test_presets_name_their_options_and_refuse_unknown_names():
     assert fast.audio_ctx_s < acc.audio_ctx_s and fast.lang == "ru"
     with pytest.raises(ValueError, match="turbo"):
         preset_options("turbo")
+
+
+def test_a_phrase_shared_by_two_transmissions_of_one_window_marks_both():
+    from overheard.audio.transcribe import shared_runs
+
+    def d(text, window, items=3):
+        return {"text": text, "window": window, "window_items": items}
+
+    res = [(0, d("Береза, я Сокол, выдвигаемся к лесу, повторяю, выходите к точке сбора. Приём.", 1)),
+           (1, d("Тайга, я Берёза, повторяю, выходите к точке сбора. Приём.", 1)),
+           (2, d("Понял тебя, конец связи.", 1)),
+           (3, d("Тайга, я Берёза, повторяю, выходите к точке сбора.", 2)),   # another window: fine
+           (4, d("повторяю выходите к точке сбора приём", 5, items=1))]         # alone: fine
+    assert shared_runs(res) == {0, 1}
+    assert shared_runs(res[2:]) == set()

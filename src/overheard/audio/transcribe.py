@@ -711,12 +711,35 @@ def _skipped(d: dict, opts: TranscribeOptions) -> bool:
     return d["duration_s"] >= 2.0 and covered < 0.25 * d["duration_s"]
 
 
+def shared_runs(res: list, n: int = 5) -> set[int]:
+    """Indexes of items that share a run of ``n`` words with another item of the same
+    packed window: Whisper repeated a phrase and the word alignment gave a copy to a
+    neighbour (seen once: one transmission's words inside another's text). Both are
+    suspect and are decoded again alone."""
+    grams: dict[tuple, set[tuple[int, int]]] = {}
+    for i, (_k, d) in enumerate(res):
+        if d["window_items"] <= 1:
+            continue
+        words = re.findall(r"\w+", d["text"].lower().replace("ё", "е"))
+        for j in range(len(words) - n + 1):
+            grams.setdefault(tuple(words[j: j + n]), set()).add((d["window"], i))
+    out: set[int] = set()
+    for owners in grams.values():
+        for w in {w for w, _i in owners}:
+            items = {i for ww, i in owners if ww == w}
+            if len(items) > 1:
+                out |= items
+    return out
+
+
 def _retry_skipped(eng: "_Engine", batch: list[_Window], res: list, first_index: int) -> list:
-    """Re-transcribe, one per window, the items a packed window skipped."""
+    """Re-transcribe, one per window, the items a packed window skipped, and those whose
+    text shares a phrase with a neighbour in the window (:func:`shared_runs`)."""
     opts = eng.opts
     if not opts.retry_skipped:
         return res
-    todo = [i for i, (_k, d) in enumerate(res) if _skipped(d, opts)]
+    suspect = shared_runs(res)
+    todo = [i for i, (_k, d) in enumerate(res) if _skipped(d, opts) or i in suspect]
     if not todo:
         return res
     audio = {it.key: it.audio for w in batch for it in w.items}
@@ -728,7 +751,7 @@ def _retry_skipped(eng: "_Engine", batch: list[_Window], res: list, first_index:
         again = eng.run(wins, first_index + j)
         for i, (k, d) in zip(idx, again):
             old = res[i][1]
-            if len(d["text"].strip()) > len(old["text"].strip()):
+            if i in suspect or len(d["text"].strip()) > len(old["text"].strip()):
                 d["retried"] = True
                 if old.get("gloss") is not None and d.get("gloss") is None:
                     d["gloss"] = old["gloss"]
