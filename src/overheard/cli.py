@@ -556,7 +556,7 @@ def process(
                                      " (default, measured better); whisper: Whisper's translate task on the audio."),
     source: Optional[List[str]] = typer.Option(None, help="Only these sources (id or SHA-256 prefix); repeatable."),
     analyze_after: bool = typer.Option(True, "--analyze/--no-analyze", help="Run indicator analysis on the new text."),
-    fast: bool = typer.Option(False, "--fast", help="Faster, less accurate decoding (greedy); figures in docs/audio.md."),
+    fast: bool = typer.Option(False, "--fast", help="Faster, less accurate decoding (15 s encoder context); figures in docs/audio.md."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Run every pending stage (segment → transcribe → gloss → cues → analyse); resumable."""
