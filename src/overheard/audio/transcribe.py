@@ -362,6 +362,7 @@ class _Engine:
                 if tid is not None:
                     self.lang_ids[code] = tid
         self.callsigns = CallsignMemory() if opts.learn_callsigns else None
+        self.windows = 0  # windows decoded so far: each gets its own number, kept or not
         self.channel = ChannelLanguage(opts.lang_lock_after, opts.lang_lock_prob) \
             if opts.lang is None and self.multilingual and opts.pack is None else None
 
@@ -438,10 +439,12 @@ class _Engine:
             out.append(max(cands, key=lambda cp: cp[1]))
         return out
 
-    def run(self, windows: Sequence[_Window], first_index: int, *, beam_size: int | None = None,
+    def run(self, windows: Sequence[_Window], *, beam_size: int | None = None,
             no_repeat: int | None = None, gloss: bool = True) -> list[tuple[Any, dict]]:
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.transcribe import merge_punctuations
+
+        first_index, self.windows = self.windows, self.windows + len(windows)
 
         fe = self.wm.feature_extractor
         audios = [_window_audio(w) for w in windows]
@@ -671,19 +674,14 @@ def transcribe_items(
     pending: dict[int, list] = {}
     done: dict[int, Transcript] = {}
     next_seq = 0
-    n_windows = 0
     if opts.band_hz or opts.level_dbfs is not None:
         items = ((k, condition(a, opts)) for k, a in items)
     pack_now = (lambda: eng.channel.locked) if eng.channel is not None else None
     for batch in _batches(items, opts, keys, pack_now):
-        res = eng.run(batch, n_windows)
-        n_windows += len(batch)
-        res = _redo_language(eng, batch, res, n_windows)
-        n_windows += sum(1 for _k, d in res if d.get("relang"))
-        res = _retry_skipped(eng, batch, res, n_windows)
-        n_windows += sum(1 for _k, d in res if d.get("retried"))
-        res = _fallback(eng, batch, res, n_windows)
-        n_windows += sum(1 for _k, d in res if d.get("fallback"))
+        res = eng.run(batch)
+        res = _redo_language(eng, batch, res)
+        res = _retry_skipped(eng, batch, res)
+        res = _fallback(eng, batch, res)
         if eng.callsigns is not None:
             for _k, d in res:
                 eng.callsigns.learn(hallucination.check(d["text"]).clean_text)
@@ -732,7 +730,13 @@ def shared_runs(res: list, n: int = 5) -> set[int]:
     return out
 
 
-def _retry_skipped(eng: "_Engine", batch: list[_Window], res: list, first_index: int) -> list:
+def _alone(batch: list[_Window], res: list, idx: list[int]) -> list[_Window]:
+    """One window per item, for the items of ``res`` at ``idx`` (their audio from ``batch``)."""
+    audio = {it.key: it.audio for w in batch for it in w.items}
+    return [_ffd([_Item(res[i][0], audio[res[i][0]])], 1 << 40, 0)[0] for i in idx]
+
+
+def _retry_skipped(eng: "_Engine", batch: list[_Window], res: list) -> list:
     """Re-transcribe, one per window, the items a packed window skipped, and those whose
     text shares a phrase with a neighbour in the window (:func:`shared_runs`)."""
     opts = eng.opts
@@ -742,34 +746,28 @@ def _retry_skipped(eng: "_Engine", batch: list[_Window], res: list, first_index:
     todo = [i for i, (_k, d) in enumerate(res) if _skipped(d, opts) or i in suspect]
     if not todo:
         return res
-    audio = {it.key: it.audio for w in batch for it in w.items}
     res = list(res)
     bs = max(1, opts.batch_size)
     for j in range(0, len(todo), bs):
         idx = todo[j : j + bs]
-        wins = [_ffd([_Item(res[i][0], audio[res[i][0]])], 1 << 40, 0)[0] for i in idx]
-        again = eng.run(wins, first_index + j)
+        again = eng.run(_alone(batch, res, idx))
         for i, (k, d) in zip(idx, again):
             old = res[i][1]
             if i in suspect or len(d["text"].strip()) > len(old["text"].strip()):
-                d["retried"] = True
                 if old.get("gloss") is not None and d.get("gloss") is None:
                     d["gloss"] = old["gloss"]
                 res[i] = (k, d)
     return res
 
 
-def _redo_language(eng: "_Engine", batch: list[_Window], res: list, first_index: int) -> list:
+def _redo_language(eng: "_Engine", batch: list[_Window], res: list) -> list:
     """Decode alone, with their own language detection, the items of packed windows whose
     detection contradicted the channel's language (see :class:`ChannelLanguage`)."""
     todo = [i for i, (_k, d) in enumerate(res) if d.get("relang")]
     if not todo:
         return res
-    audio = {it.key: it.audio for w in batch for it in w.items}
     res = list(res)
-    wins = [_ffd([_Item(res[i][0], audio[res[i][0]])], 1 << 40, 0)[0] for i in todo]
-    for i, (k, d) in zip(todo, eng.run(wins, first_index)):
-        d["relang"] = True
+    for i, (k, d) in zip(todo, eng.run(_alone(batch, res, todo))):
         res[i] = (k, d)
     return res
 
@@ -805,7 +803,7 @@ def _doubtful(d: dict, opts: TranscribeOptions) -> bool:
 FALLBACK_STEPS = (("beam5", dict(beam_size=5)), ("beam5-norepeat", dict(beam_size=5, no_repeat=3)))
 
 
-def _fallback(eng: "_Engine", batch: list[_Window], res: list, first_index: int) -> list:
+def _fallback(eng: "_Engine", batch: list[_Window], res: list) -> list:
     """A per-transmission fallback: an item whose text loops or whose confidence is below
     ``fallback_logprob`` is decoded again alone with beam 5, then with beam 5 and no
     repeated trigram, until it passes; the most confident candidate is kept."""
@@ -815,14 +813,12 @@ def _fallback(eng: "_Engine", batch: list[_Window], res: list, first_index: int)
     todo = [i for i, (_k, d) in enumerate(res) if _doubtful(d, opts)]
     if not todo:
         return res
-    audio = {it.key: it.audio for w in batch for it in w.items}
     res = list(res)
     best = {i: res[i][1] for i in todo}
     for name, kw in FALLBACK_STEPS:
         if not todo:
             break
-        wins = [_ffd([_Item(res[i][0], audio[res[i][0]])], 1 << 40, 0)[0] for i in todo]
-        again = eng.run(wins, first_index, gloss=False, **kw)
+        again = eng.run(_alone(batch, res, todo), gloss=False, **kw)
         still = []
         for i, (_k, d) in zip(todo, again):
             d["fallback"] = name
