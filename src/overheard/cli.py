@@ -299,23 +299,33 @@ def export(
 def verify(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     package: Optional[Path] = typer.Option(None, "--package", help="Check an evidence package (zip) instead of the store."),
+    anchor: Optional[list[str]] = typer.Option(
+        None, "--anchor", help="An audit head kept outside the store: ROW:HASH, a copy of audit-head.json, or an "
+        "evidence package (its store_audit_head). Fails if that row is gone or differs. Repeatable."),
 ):
-    """Re-hash every evidence file and walk the audit chain; non-zero exit on any problem."""
-    from .store.verify import verify_store
+    """Re-hash every evidence file, walk the audit chain and recompute every sealed row; non-zero exit on any problem."""
+    from .store.verify import AnchorError, read_anchor, verify_store
 
     if package is not None:
         from .package import verify_package
         rep = verify_package(package)
         _report_verification(rep.ok, rep.problems, [], as_json, {
-            "members_checked": rep.members_checked, "originals": rep.originals, "audit_rows": rep.audit_rows},
+            "members_checked": rep.members_checked, "originals": rep.originals, "audit_rows": rep.audit_rows,
+            "rows_checked": rep.rows_checked},
             f"{package}: {rep.members_checked} members re-hashed ({rep.originals} originals), "
-            f"{rep.audit_rows} audit rows checked")
+            f"{rep.audit_rows} audit rows checked, {rep.rows_checked} sealed rows recomputed")
         return
-    report = verify_store(open_store())
+    try:
+        anchors = [(*read_anchor(a), f"anchor {a}") for a in anchor or []]
+    except AnchorError as exc:
+        raise fail(str(exc), 2)
+    report = verify_store(open_store(), anchors)
     _report_verification(report.ok, report.problems, report.warnings, as_json, {
         "evidence_checked": report.evidence_checked, "audit_rows": report.audit_rows,
+        "rows_checked": report.rows_checked, "anchors_checked": report.anchors_checked,
         "audit_head": report.audit_head},
-        f"{report.evidence_checked} evidence files re-hashed, {report.audit_rows} audit rows chained; "
+        f"{report.evidence_checked} evidence files re-hashed, {report.audit_rows} audit rows chained, "
+        f"{report.rows_checked} sealed rows recomputed, {report.anchors_checked} head copies compared; "
         f"head {report.audit_head[:16]}…")
 
 

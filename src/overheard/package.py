@@ -11,6 +11,9 @@ Layout::
     transcripts/<source sha256>.jsonl   every utterance with provenance (the export rows)
     findings.jsonl       one row per finding with its review status
     audit.jsonl          the hash-chained audit rows about these sources and their findings
+    sealed.jsonl         the sealed rows themselves (sources, utterances, ASR, glosses, findings,
+                         reviews, transcript versions, annotations), field by field
+    seals.jsonl          every seal of the audit rows in audit.jsonl, to recompute their digests
     README.txt           what this is and how to check it
 """
 
@@ -25,9 +28,11 @@ from pathlib import Path
 
 from . import __version__
 from .store import Store, utc_now
+from .store import seal as seals
 from .store.audit import row_hash
 
-FORMAT = "overheard-evidence-package/1"
+FORMAT = "overheard-evidence-package/2"      # /2 adds sealed.jsonl and seals.jsonl
+OLD_FORMATS = ("overheard-evidence-package/1",)
 README = """This is an overheard evidence package ({fmt}).
 
 manifest.json lists every member with its SHA-256; manifest.sha256 holds the hash of
@@ -120,7 +125,10 @@ def _write_zip(store: Store, tmp: Path, out: Path, sources, members: list[dict],
                 except (ClipError, ValueError, OSError, AudioDecodeError):
                     continue
         audit_rows = _covering_audit_rows(store, sources, {r["finding_id"] for r in finding_rows}, utterance_ids)
+        audit_rows, sealed_rows, seal_rows = _sealed_closure(store, sources, audit_rows)
         add("audit.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in audit_rows).encode(), "audit")
+        add("sealed.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sealed_rows).encode(), "sealed")
+        add("seals.jsonl", "".join(json.dumps(r) + "\n" for r in seal_rows).encode(), "seals")
         add("README.txt", README.format(fmt=FORMAT, name=out.name).encode(), "readme")
         head = store.conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         manifest = {
@@ -139,8 +147,39 @@ def _write_zip(store: Store, tmp: Path, out: Path, sources, members: list[dict],
     return body
 
 
+def _sealed_closure(store: Store, sources, audit_rows: list[dict]) -> tuple[list[dict], list[dict], list[list]]:
+    """The rows of these sources and every row sealed by an audit row that sealed one of them (an
+    analyze batch spans sources), with all their seals and the audit rows that made them — so that
+    verify --package can recompute each digest, and notice a row deleted before export."""
+    conn = store.conn
+    rows: set[tuple[str, int]] = set()
+    for src in sources:
+        rows |= {(t, k) for t, ids in seals.source_rows(conn, src["id"]).items() for k in ids}
+    audit_ids: set[int] = set()
+    while True:
+        more = {a for t, k in rows for (a,) in conn.execute(
+            "SELECT audit_id FROM seals INDEXED BY seals_row WHERE tbl = ? AND row_id = ?", (t, k))} - audit_ids
+        if not more:
+            break
+        audit_ids |= more
+        for a in more:
+            rows |= {(t, k) for t, k in conn.execute("SELECT tbl, row_id FROM seals WHERE audit_id = ?", (a,))}
+    seal_rows = [[a, t, k, h.hex(), f.hex()] for a in sorted(audit_ids) for a, t, k, h, f in conn.execute(
+        "SELECT audit_id, tbl, row_id, hash, fields FROM seals WHERE audit_id = ? ORDER BY tbl, row_id", (a,))]
+    sealed_rows = []
+    for table in seals.SEALED:
+        keys = sorted(k for t, k in rows if t == table)
+        for key, *values in seals.select_rows(conn, table, keys):
+            sealed_rows.append({"table": table, "id": key, "values": dict(zip(seals.SEALED[table], values))})
+    have = {r["id"] for r in audit_rows}
+    extra = [dict(conn.execute("SELECT * FROM audit_log WHERE id = ?", (a,)).fetchone())
+             for a in sorted(audit_ids - have)]
+    return sorted(audit_rows + extra, key=lambda r: r["id"]), sealed_rows, seal_rows
+
+
 def _covering_audit_rows(store: Store, sources, finding_ids: set[int], utterance_ids: set[int]) -> list[dict]:
     targets = {f"source:{s['sha256']}" for s in sources}
+    targets |= {f"utterance:{u}" for u in utterance_ids} | {f"finding:{f}" for f in finding_ids}
     out = []
     for row in store.conn.execute("SELECT * FROM audit_log ORDER BY id"):
         details = json.loads(row["details"])
@@ -160,6 +199,7 @@ class PackageReport:
     members_checked: int = 0
     originals: int = 0
     audit_rows: int = 0
+    rows_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -254,7 +294,7 @@ def verify_package(path: Path) -> PackageReport:
         if shape:
             rep.problems += shape
             return rep
-        if manifest.get("format") != FORMAT:
+        if manifest.get("format") != FORMAT and manifest.get("format") not in OLD_FORMATS:
             rep.problems.append(f"manifest.json: unknown format {manifest.get('format')!r}")
         listed = set()
         for m in manifest["members"]:
@@ -275,12 +315,131 @@ def verify_package(path: Path) -> PackageReport:
         for src in manifest["sources"]:
             if f"originals/{src['sha256']}" not in listed:
                 rep.problems.append(f"source {src['sha256'][:16]}…: its original is not in the package")
-        rep.audit_rows, problems = _check_audit(z.read("audit.jsonl"), manifest)
+        audit_rows, problems = _check_audit(z.read("audit.jsonl"), manifest)
+        rep.audit_rows = len(audit_rows)
         rep.problems += problems
+        if manifest.get("format") == FORMAT:
+            missing = [m for m in ("sealed.jsonl", "seals.jsonl") if m not in listed or m not in names]
+            rep.problems += [f"{path}: {m} missing" for m in missing]
+            if not missing:
+                rep.problems += _check_sealed(z, manifest, audit_rows, rep)
     return rep
 
 
-def _check_audit(data: bytes, manifest: dict) -> tuple[int, list[str]]:
+def _jsonl(z: zipfile.ZipFile, name: str, problems: list[str]) -> list:
+    out = []
+    for n, line in enumerate(z.read(name).decode("utf-8", "replace").splitlines(), start=1):
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            problems.append(f"{name} line {n}: not valid JSON")
+    return out
+
+
+def _check_sealed(z: zipfile.ZipFile, manifest: dict, audit_rows: list[dict], rep: PackageReport) -> list[str]:
+    """Recompute every sealed row and every seal digest, as verify does on a store, then check that
+    the exported rows (transcripts, findings, the manifest's sources) say what the sealed rows say."""
+    problems: list[str] = []
+    claims = {}
+    for r in audit_rows:
+        try:
+            sealed = json.loads(r["details"]).get("sealed")
+        except (json.JSONDecodeError, TypeError, AttributeError):
+            continue
+        if isinstance(sealed, dict):
+            claims[r["id"]] = (r["action"], sealed)
+    seal_rows, rows = [], {t: {} for t in seals.SEALED}
+    for n, e in enumerate(_jsonl(z, "seals.jsonl", problems), start=1):
+        try:
+            a, t, k, h, f = e
+            seal_rows.append((int(a), str(t), int(k), bytes.fromhex(h), bytes.fromhex(f)))
+        except (TypeError, ValueError):
+            problems.append(f"seals.jsonl line {n}: not [audit row, table, row id, hash, fields]")
+    for n, r in enumerate(_jsonl(z, "sealed.jsonl", problems), start=1):
+        if (not isinstance(r, dict) or r.get("table") not in seals.SEALED or not isinstance(r.get("id"), int)
+                or not isinstance(r.get("values"), dict)
+                or set(r["values"]) != set(seals.SEALED[r["table"]])):
+            problems.append(f"sealed.jsonl line {n}: not a sealed row (table, id, every sealed field)")
+            continue
+        rows[r["table"]][r["id"]] = r["values"]
+    report = seals.SealReport()
+    seal_rows.sort(key=lambda e: (e[0], e[1], e[2]))
+    seals.check_digests(((a, t, k, h) for a, t, k, h, _ in seal_rows), claims, report)
+    actions = {k: v[0] for k, v in claims.items()}
+    for table, fields in seals.SEALED.items():
+        mine = sorted(((k, a, h, f) for a, t, k, h, f in seal_rows if t == table))
+        seals.check_rows(table, ([k, *(v[f] for f in fields)] for k, v in sorted(rows[table].items())),
+                         mine, actions, report)
+    rep.rows_checked = report.rows_checked
+    problems += report.problems
+    problems += _exported_vs_sealed(z, manifest, rows)
+    return problems
+
+
+def _exported_vs_sealed(z: zipfile.ZipFile, manifest: dict, rows: dict[str, dict]) -> list[str]:
+    """The readable files of the package must say what the sealed rows say."""
+    problems: list[str] = []
+
+    def compare(what: str, exported: dict, sealed: dict | None, pairs) -> None:
+        if sealed is None:
+            problems.append(f"{what}: no sealed row backs it")
+            return
+        for out_name, field_name in pairs:
+            if out_name in exported and exported[out_name] != sealed[field_name]:
+                problems.append(f"{what}: {out_name} differs from the sealed row")
+
+    for src in manifest["sources"]:
+        compare(f"manifest source {src.get('id')}", src, rows["sources"].get(src.get("id")),
+                [(f, f) for f in ("sha256", "original_name", "kind", "reader", "size", "captured_at",
+                                  "frequency_hz", "channel", "contributor")])
+    latest_gloss = {}
+    for gid, g in sorted(rows["glosses"].items()):
+        latest_gloss[g["utterance_id"]] = g["text"]
+    findings_of: dict[int, list] = {}
+    for fid, f in sorted(rows["findings"].items()):
+        findings_of.setdefault(f["utterance_id"], []).append(f)
+    utterance_fields = [(f, f) for f in ("source_id", "seq", "line_no", "lang", "text", "start_s", "end_s",
+                                         "captured_at", "time_basis", "speaker", "speaker_role",
+                                         "quote_start", "quote_end")]
+    for name in sorted(n for n in z.namelist() if n.startswith("transcripts/")):
+        for n, r in enumerate(_jsonl(z, name, problems), start=1):
+            if not isinstance(r, dict):
+                problems.append(f"{name} line {n}: not an object")
+                continue
+            uid = r.get("utterance_id")
+            what = f"{name} line {n} (utterance {uid})"
+            compare(what, r, rows["utterances"].get(uid), utterance_fields)
+            if uid in rows["utterances"] and r.get("gloss_en") != latest_gloss.get(uid):
+                problems.append(f"{what}: gloss_en differs from the sealed gloss")
+            if uid in rows["utterances"] and isinstance(r.get("findings"), list):
+                sealed = [(f["code"], f["stance"], f["span_start"], f["span_end"], f["evidence"])
+                          for f in findings_of.get(uid, [])]
+                out = [(f.get("code"), f.get("stance"), f.get("span_start"), f.get("span_end"), f.get("evidence"))
+                       for f in r["findings"] if isinstance(f, dict)]
+                if out != sealed:
+                    problems.append(f"{what}: its findings differ from the sealed findings")
+    decisions: dict[int, str] = {}
+    for rid, rv in sorted(rows["reviews"].items()):
+        decisions[rv["finding_id"]] = rv["decision"]
+    if "findings.jsonl" in z.namelist():
+        for n, r in enumerate(_jsonl(z, "findings.jsonl", problems), start=1):
+            if not isinstance(r, dict):
+                problems.append(f"findings.jsonl line {n}: not an object")
+                continue
+            fid = r.get("finding_id")
+            sealed = rows["findings"].get(fid)
+            compare(f"findings.jsonl line {n} (finding {fid})", r, sealed,
+                    [(f, f) for f in ("utterance_id", "code", "stance", "score", "span_start", "span_end",
+                                      "evidence", "method", "detector_version", "run_id")])
+            if sealed is not None:
+                status = decisions.get(fid) or ("confirmed" if sealed["method"].startswith("analyst:") else "machine")
+                if r.get("review_status") != status:
+                    problems.append(f"findings.jsonl line {n} (finding {fid}): review_status {r.get('review_status')!r}"
+                                    f" differs from the sealed reviews ({status})")
+    return problems
+
+
+def _check_audit(data: bytes, manifest: dict) -> tuple[list[dict], list[str]]:
     problems, rows = [], []
     keys = ("id", "at", "actor", "action", "target", "details", "prev_hash", "hash")
     for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
@@ -314,4 +473,4 @@ def _check_audit(data: bytes, manifest: dict) -> tuple[int, list[str]]:
     for src in manifest.get("sources", []):
         if src["sha256"] not in ingested:
             problems.append(f"source {src['sha256'][:16]}…: no ingest row in audit.jsonl")
-    return len(rows), problems
+    return rows, problems

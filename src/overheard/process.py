@@ -234,11 +234,12 @@ def _store_transmission(store: Store, src, tx, run_id: int, *, channel: str | No
              json.dumps([[w.start_s, w.end_s, w.word, round(w.probability, 3)] for w in tx.words],
                         ensure_ascii=False),
              json.dumps(seg, default=str), run_id))
+        sealed = {"utterances": [uid], "asr": [uid]}
         if tx.gloss_en and not tx.hallucination:
-            conn.execute("INSERT INTO glosses(utterance_id, lang, text, label, method, run_id, translator_version,"
+            sealed["glosses"] = [conn.execute("INSERT INTO glosses(utterance_id, lang, text, label, method, run_id, translator_version,"
                          " source_sha256) VALUES (?,?,?,?,?,?,?,?)",
                          (uid, "en", tx.gloss_en.strip(), tx.gloss_label, "whisper-translate", run_id,
-                          "whisper-translate", hashlib.sha256(text.encode()).hexdigest()))
+                          "whisper-translate", hashlib.sha256(text.encode()).hexdigest())).lastrowid]
             conn.execute("INSERT INTO gloss_fts(rowid, text) VALUES (?, ?)", (uid, tx.gloss_en.strip()))
         if tx.cues is not None:
             c = tx.cues
@@ -254,7 +255,7 @@ def _store_transmission(store: Store, src, tx, run_id: int, *, channel: str | No
         # every committed transmission is covered by the audit chain, even if the run dies next
         store.audit("transmission", f"source:{src['sha256']}", {
             "source_id": src["id"], "utterance_id": uid, "run_id": run_id, "start_s": round(tx.start_s, 3),
-            "end_s": round(tx.end_s, 3), "text_sha256": hashlib.sha256(text.encode()).hexdigest()})
+            "end_s": round(tx.end_s, 3), "text_sha256": hashlib.sha256(text.encode()).hexdigest()}, seal=sealed)
 
 
 def _update_relative_cues(store: Store, src) -> None:

@@ -72,6 +72,7 @@ def analyze_store(store: Store, detector=None, *, batch: int = BATCH,
                 findings.append((uid, f.code, f.stance, round(float(f.score), 4), f.start, f.end,
                                  text[f.start:f.end], f.method, version, report.run_id))
         with store.transaction() as conn:
+            first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM findings").fetchone()[0]
             conn.executemany("INSERT INTO analyses(utterance_id, detector_version, status, note, run_id)"
                              " VALUES (?,?,?,?,?)", analyses)
             conn.executemany(
@@ -80,7 +81,7 @@ def analyze_store(store: Store, detector=None, *, batch: int = BATCH,
             store.audit("analyze", f"run:{report.run_id}", {
                 "run_id": report.run_id, "detector_version": version,
                 "utterances": [rows[0][0], rows[-1][0]], "analysed": len(rows),
-                "findings": len(findings)})
+                "findings": len(findings)}, seal={"findings": range(first, first + len(findings))})
         report.analysed += len(rows)
         report.findings += len(findings)
         if on_batch:

@@ -224,14 +224,14 @@ def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> 
             run_id = store.start_run("ingest", component=parsed.reader,
                                      component_version=parsed.reader_version, params=opts.params())
             source_id = _insert_source(store, conn, path, data, sha, parsed, opts, run_id)
-            _insert_utterances(conn, source_id, run_id, rows)
+            first = _insert_utterances(conn, source_id, run_id, rows)
             created = store.evidence.put_bytes(data, sha)[1]
             store.finish_run(run_id)
             store.audit("ingest", f"source:{sha}", {
                 "source_id": source_id, "sha256": sha, "size": len(data),
                 "original_name": path.name, "reader": parsed.reader, "kind": parsed.kind,
                 "utterances": len(rows), "run_id": run_id, "contributor": opts.contributor,
-            })
+            }, seal={"sources": [source_id], "utterances": range(first, first + len(rows))})
     except BaseException:
         if created:
             store.evidence.remove(sha)
@@ -268,7 +268,8 @@ def _insert_source(store, conn, path, data, sha, parsed, opts, run_id) -> int:
     return cur.lastrowid
 
 
-def _insert_utterances(conn, source_id: int, run_id: int, rows: list[tuple]) -> None:
+def _insert_utterances(conn, source_id: int, run_id: int, rows: list[tuple]) -> int:
+    """Returns the id of the first row (ids are consecutive)."""
     first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM utterances").fetchone()[0]
     conn.executemany(
         "INSERT INTO utterances(id, source_id, run_id, seq, line_no, kind, text, lang, start_s, end_s,"
@@ -279,6 +280,7 @@ def _insert_utterances(conn, source_id: int, run_id: int, rows: list[tuple]) -> 
     conn.executemany(
         "INSERT INTO utterances_fts(rowid, text, search_lemmas, search_roots) VALUES (?,?,?,?)",
         [(first + i, row[3], row[-2], row[-1]) for i, row in enumerate(rows)])
+    return first
 
 
 def ingest_paths(store: Store, paths: Iterable[str | os.PathLike], opts: IngestOptions | None = None,

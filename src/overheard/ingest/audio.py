@@ -70,7 +70,7 @@ def ingest_audio(store: Store, path: Path, opts, result_cls):
             store.audit("ingest", f"source:{sha}", {
                 "source_id": source_id, "sha256": sha, "size": size, "original_name": path.name,
                 "reader": NAME, "kind": kind, "duration_s": info.duration_s, "run_id": run_id,
-                "contributor": opts.contributor})
+                "contributor": opts.contributor}, seal={"sources": [source_id]})
     except EvidenceChanged as exc:
         return result_cls(path, "failed", str(exc).replace(f"{path.name} ", "", 1), sha)
     except BaseException:

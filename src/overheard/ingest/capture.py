@@ -98,7 +98,7 @@ def ingest_capture(store: Store, path: Path, opts, result_cls):
             store.audit("ingest", f"source:{sha}", {
                 "source_id": source_id, "sha256": sha, "size": path.stat().st_size, "original_name": path.name,
                 "reader": NAME, "kind": opts.kind or "radio", "run_id": run_id, "contributor": opts.contributor,
-                "files": {role: hashes[role] for _, role in files}})
+                "files": {role: hashes[role] for _, role in files}}, seal={"sources": [source_id]})
     except EvidenceChanged as exc:
         return result_cls(path, "failed", str(exc).replace(f"{path.name} ", "", 1), sha)
     except BaseException:

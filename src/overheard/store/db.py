@@ -24,10 +24,12 @@ from typing import Any, Iterator
 
 from .. import __version__
 from . import audit
+from . import seal as seals
 from .evidence import EvidenceStore
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "overheard.db"
+HEAD_NAME = "audit-head.json"     # the newest audit row, kept beside the database (see verify)
 DEFAULT_STORE = "overheard-store"
 
 
@@ -52,6 +54,8 @@ class Store:
         # links and temp folders made from them work whatever the working directory
         self.root = self.path.absolute()
         self.db_path = self.root / DB_NAME
+        self.head_path = self.root / HEAD_NAME
+        self._head: tuple[int, str] | None = None
         self._check_directory(create)
         self.path.mkdir(parents=True, exist_ok=True)
         try:
@@ -62,7 +66,9 @@ class Store:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            before = self._migrate()
+            if 0 < before < 8:
+                self._seal_existing()
         except sqlite3.OperationalError as exc:
             # disk full, I/O error, cannot open: the file may be fine; say what happened
             raise StoreError(f"{self.db_path}: cannot use the store database ({exc})") from None
@@ -84,7 +90,8 @@ class Store:
         if not self.db_path.exists() and not create:
             raise StoreError(f"{self.path}: no store here (missing {DB_NAME}); ingest something first")
 
-    def _migrate(self) -> None:
+    def _migrate(self) -> int:
+        """Apply pending migrations; returns the schema version the file had."""
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             tables = self.conn.execute(
@@ -102,6 +109,19 @@ class Store:
                 for statement in MIGRATIONS[number]:
                     self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {number + 1}")
+        return version
+
+    def _seal_existing(self) -> None:
+        """A store written before seals existed: seal its rows as they are now, one audit row per
+        source, saying so (what changed before this moment cannot be shown)."""
+        if not seals.unsealed(self.conn):
+            return
+        with self.transaction():
+            for (source_id,) in self.conn.execute("SELECT id FROM sources ORDER BY id").fetchall():
+                rows = seals.source_rows(self.conn, source_id)
+                self.audit("seal.existing", f"source:{source_id}",
+                           {"source_id": source_id, "note": "rows sealed as found when the store was upgraded"},
+                           actor="overheard:upgrade", seal=rows)
 
     def close(self) -> None:
         self.conn.close()
@@ -120,10 +140,25 @@ class Store:
         try:
             yield self.conn
         except BaseException:
+            self._head = None
             self.conn.execute("ROLLBACK")
             raise
         else:
             self.conn.execute("COMMIT")
+            if self._head is not None:
+                self._write_head()
+
+    def _write_head(self) -> None:
+        """Keep the newest audit row beside the database, so that deleting the newest rows of the
+        log shows in verify. Written after the commit: at worst it lags one row (harmless)."""
+        row, digest = self._head
+        self._head = None
+        tmp = self.head_path.with_name(f".{HEAD_NAME}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps({"row": row, "hash": digest, "at": utc_now()}) + "\n")
+            os.replace(tmp, self.head_path)
+        except OSError:
+            tmp.unlink(missing_ok=True)    # the commit stands; verify then sees an older head
 
     @property
     def schema_version(self) -> int:
@@ -145,10 +180,19 @@ class Store:
                           (utc_now(), status, run_id))
 
     # -- audit -----------------------------------------------------------------------
-    def audit(self, action: str, target: str, details: dict[str, Any], actor: str | None = None) -> str:
-        """Append one hash-chained audit row. Call inside a transaction."""
-        return audit.append(self.conn, action=action, target=target, details=details,
-                            actor=actor or audit.default_actor(), at=utc_now())
+    def audit(self, action: str, target: str, details: dict[str, Any], actor: str | None = None,
+              seal: dict[str, Any] | None = None) -> str:
+        """Append one hash-chained audit row. Call inside a transaction. ``seal`` names the rows this
+        unit of work wrote or changed ({table: ids or a range}): they are hashed now, and the row
+        records their digest (store/seal.py)."""
+        if seal:
+            last = self.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
+            details = {**details, "sealed": seals.seal(self.conn, last + 1, seal)}
+        digest = audit.append(self.conn, action=action, target=target, details=details,
+                              actor=actor or audit.default_actor(), at=utc_now())
+        row = self.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+        self._head = (row, digest)
+        return digest
 
     # -- small queries used across the package ---------------------------------------
     def source_by_sha(self, sha256: str) -> sqlite3.Row | None:

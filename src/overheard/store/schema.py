@@ -294,6 +294,29 @@ MIGRATIONS: list[list[str]] = [
         WHERE g.id = (SELECT max(id) FROM glosses x WHERE x.utterance_id = g.utterance_id)
         """,
     ],
+    # 8: content seals — a hash of every evidence/analysis row, tied into the audit chain
+    #    (see store/seal.py); append-only like the log itself
+    [
+        """
+        CREATE TABLE seals (
+            audit_id      INTEGER NOT NULL,      -- the audit row written with the seal
+            tbl           TEXT NOT NULL,
+            row_id        INTEGER NOT NULL,
+            hash          BLOB NOT NULL,         -- SHA-256 of the row's sealed fields
+            fields        BLOB NOT NULL,         -- 2 bytes per field, to name the field that changed
+            PRIMARY KEY (audit_id, tbl, row_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX seals_row ON seals(tbl, row_id, audit_id)",
+        """
+        CREATE TRIGGER seals_no_update BEFORE UPDATE ON seals
+        BEGIN SELECT RAISE(ABORT, 'seals are append-only'); END
+        """,
+        """
+        CREATE TRIGGER seals_no_delete BEFORE DELETE ON seals
+        BEGIN SELECT RAISE(ABORT, 'seals are append-only'); END
+        """,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -150,7 +150,8 @@ def store_gloss(store: Store, utterance_id: int, text: str, gloss: Gloss, *, met
         set_search_text(conn, utterance_id, gloss.text)
         store.audit("gloss", f"utterance:{utterance_id}", {
             "gloss_id": gid, "run_id": run_id, "method": method, "translator_version": gloss.translator,
-            "source_sha256": text_sha256(text), "text_sha256": text_sha256(gloss.text), "flags": gloss.flags})
+            "source_sha256": text_sha256(text), "text_sha256": text_sha256(gloss.text), "flags": gloss.flags},
+            seal={"glosses": [gid]})
     return gid
 
 
@@ -237,5 +238,5 @@ def correct_gloss(store: Store, utterance_id: int, new_text: str, *, actor: str,
         store.audit("review.correct_gloss", f"utterance:{utterance_id}", {
             "before": {"gloss_id": before["id"], "text": before["text"], "method": before["method"]} if before else None,
             "after": {"gloss_id": gid, "text": new_text}, "reason": reason, "run_id": run_id},
-            actor=actor if ":" in actor else f"web:{actor}")
+            actor=actor if ":" in actor else f"web:{actor}", seal={"glosses": [gid]})
     return gid

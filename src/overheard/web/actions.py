@@ -38,12 +38,12 @@ def review_finding(store: Store, finding_id: int, decision: str, *, actor: str, 
         f = _finding(conn, finding_id)
         before = _status(conn, finding_id)
         at = utc_now()
-        conn.execute("INSERT INTO reviews(finding_id, decision, actor, at, note) VALUES (?,?,?,?,?)",
-                     (finding_id, decision, actor, at, note or None))
+        rid = conn.execute("INSERT INTO reviews(finding_id, decision, actor, at, note) VALUES (?,?,?,?,?)",
+                           (finding_id, decision, actor, at, note or None)).lastrowid
         store.audit("review.finding", f"finding:{finding_id}", {
             "utterance_id": f["utterance_id"], "code": f["code"], "stance": f["stance"],
             "evidence": f["evidence"], "before": before, "after": decision, "note": note or None},
-            actor=f"web:{actor}")
+            actor=f"web:{actor}", seal={"reviews": [rid]})
     return {"finding_id": finding_id, "before": before, "after": decision, "utterance_id": f["utterance_id"]}
 
 
@@ -84,14 +84,16 @@ def add_finding(store: Store, utterance_id: int, *, actor: str, code: str, stanc
             " detector_version, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (utterance_id, code, stance, 1.0, span_start, span_end, evidence, f"analyst:{actor}",
              "analyst", run_id)).lastrowid
+        sealed = {"findings": [fid]}
         if note:
-            conn.execute("INSERT INTO annotations(utterance_id, kind, value, actor, at) VALUES (?,?,?,?,?)",
-                         (utterance_id, "note", f"finding #{fid}: {note}", actor, utc_now()))
+            sealed["annotations"] = [conn.execute(
+                "INSERT INTO annotations(utterance_id, kind, value, actor, at) VALUES (?,?,?,?,?)",
+                (utterance_id, "note", f"finding #{fid}: {note}", actor, utc_now())).lastrowid]
         store.finish_run(run_id)
         store.audit("review.add_finding", f"finding:{fid}", {
             "utterance_id": utterance_id, "before": None,
             "after": {"code": code, "stance": stance, "span": [span_start, span_end], "evidence": evidence},
-            "run_id": run_id, "note": note or None}, actor=f"web:{actor}")
+            "run_id": run_id, "note": note or None}, actor=f"web:{actor}", seal=sealed)
     return fid
 
 
@@ -122,14 +124,16 @@ def correct_transcript(store: Store, utterance_id: int, new_text: str, *, actor:
         if new_text == u["text"]:
             raise ActionError("the text is unchanged")
         now = utc_now()
+        versions = []
         if not conn.execute("SELECT 1 FROM transcript_versions WHERE utterance_id = ? AND version = 1",
                             (utterance_id,)).fetchone():
-            conn.execute("INSERT INTO transcript_versions(utterance_id, version, text, actor, at, reason)"
+            versions.append(conn.execute("INSERT INTO transcript_versions(utterance_id, version, text, actor, at, reason)"
                          " VALUES (?,?,?,?,?,?)", (utterance_id, 1, u["text"], "original", now,
-                                                   "text as first stored"))
+                                                   "text as first stored")).lastrowid)
         version = current + 1
-        conn.execute("INSERT INTO transcript_versions(utterance_id, version, text, actor, at, reason)"
-                     " VALUES (?,?,?,?,?,?)", (utterance_id, version, new_text, actor, now, reason))
+        versions.append(conn.execute("INSERT INTO transcript_versions(utterance_id, version, text, actor, at, reason)"
+                                     " VALUES (?,?,?,?,?,?)", (utterance_id, version, new_text, actor, now,
+                                                               reason)).lastrowid)
         lemmas, roots = index_terms(new_text, u["lang"])
         quote = _moved_quote(u, new_text)
         conn.execute("INSERT INTO utterances_fts(utterances_fts, rowid, text, search_lemmas, search_roots)"
@@ -143,7 +147,7 @@ def correct_transcript(store: Store, utterance_id: int, new_text: str, *, actor:
             "before": {"version": current, "text": u["text"]},
             "after": {"version": version, "text": new_text}, "reason": reason,
             "quote_span": {"before": [u["quote_start"], u["quote_end"]], "after": list(quote)}},
-            actor=f"web:{actor}")
+            actor=f"web:{actor}", seal={"utterances": [utterance_id], "transcript_versions": versions})
     return version
 
 
@@ -185,7 +189,8 @@ def annotate(store: Store, utterance_id: int, kind: str, value: str, *, actor: s
         aid = conn.execute("INSERT INTO annotations(utterance_id, kind, value, actor, at) VALUES (?,?,?,?,?)",
                            (utterance_id, kind, value, actor, utc_now())).lastrowid
         store.audit(f"review.{kind}", f"utterance:{utterance_id}",
-                    {"annotation_id": aid, "before": None, "after": value}, actor=f"web:{actor}")
+                    {"annotation_id": aid, "before": None, "after": value}, actor=f"web:{actor}",
+                    seal={"annotations": [aid]})
     return aid
 
 
