@@ -2,7 +2,8 @@
 
 Builds the corpus of bench_store.py (the real dev intercept lines varied into 1,000,000
 utterances in 50 files), ingests it, analyses it with the rules (audit rows per batch), then
-times `verify_store` — re-hashing every original and walking the audit chain.
+times `verify_store` — re-hashing every original, walking the audit chain and recomputing every
+sealed row (store/seal.py) — and reports what the seals cost in disk.
 
     .venv/bin/python bench/bench_verify.py [--utterances 1000000] [--store DIR]
 """
@@ -43,8 +44,19 @@ def main() -> int:
         t = time.perf_counter()
         rep = verify_store(store)
         el = time.perf_counter() - t
-        print(f"VERIFY over {c['utterances']:,} utterances, {c['sources']} sources, {rep.audit_rows:,} audit rows"
-              f" (ok={rep.ok}) in {el:.1f} s; peak RSS {rss_mb():.0f} MB")
+        print(f"VERIFY over {c['utterances']:,} utterances, {c['sources']} sources, {rep.audit_rows:,} audit rows,"
+              f" {rep.rows_checked:,} sealed rows (ok={rep.ok}) in {el:.1f} s; peak RSS {rss_mb():.0f} MB")
+        db_mb = store.db_path.stat().st_size / 2**20
+        try:
+            seal_mb = store.conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name IN ('seals', 'seals_row')"
+                                         ).fetchone()[0] / 2**20
+            print(f"DISK database {db_mb:,.0f} MB, of which seals {seal_mb:,.0f} MB ({seal_mb / db_mb:.0%})")
+        except Exception as exc:   # dbstat is an optional SQLite module
+            print(f"DISK database {db_mb:,.0f} MB (seal share unknown: {exc})")
+        from overheard.store.seal import verify_seals
+        t = time.perf_counter()
+        verify_seals(store.conn)
+        print(f"SEALS alone: {time.perf_counter() - t:.1f} s")
     if args.store is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0
