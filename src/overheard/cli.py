@@ -63,6 +63,38 @@ def main_options(
 
 
 # --------------------------------------------------------------------------- ingest
+def _ingest_plan(paths: list[Path], opts, as_json: bool, verbose: bool, missing: int) -> None:
+    """ingest --dry-run: every file with the reader that would take it; nothing is written."""
+    from .ingest import FileResult, discover, plan_file
+
+    store = None
+    try:
+        store = Store(State.store_path, create=False) if (Path(State.store_path) / "overheard.db").exists() else None
+    except StoreError:
+        pass                  # no store yet: nothing is "already present"
+    counts = {"would add": 0, "present": 0, "skipped": 0, "failed": missing}
+    try:
+        for path, skip in discover(paths):
+            result = FileResult(path, "skipped", skip) if skip else plan_file(store, path, opts)
+            for r in [result, *result.children]:
+                counts[r.status] += 1
+                if as_json:
+                    print(json.dumps({"path": str(r.path), "status": r.status, "message": r.message},
+                                     ensure_ascii=False))
+                elif r.status != "skipped" or verbose:
+                    colour = {"would add": "green", "present": "yellow", "failed": "red"}.get(r.status, "dim")
+                    err.print(f"[{colour}]{r.status}[/] {escape(r.line())}")
+    finally:
+        if store is not None:
+            store.close()
+    if not as_json:
+        err.print(f"dry run, nothing stored: {counts['would add']} would be added, {counts['present']} already present, "
+                  f"{counts['skipped']} skipped{'' if verbose or not counts['skipped'] else ' (-v lists them)'}, "
+                  f"{counts['failed']} would fail")
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
 @app.command()
 def ingest(
     paths: List[Path] = typer.Argument(..., help="Files or folders (recursive)."),
@@ -71,7 +103,7 @@ def ingest(
     contributor: Optional[str] = typer.Option(None, help="Who supplied the material."),
     note: Optional[str] = typer.Option(None, help="Free-text note stored with each source."),
     lang: Optional[str] = typer.Option(None, help="Force the language (ru, uk, en…) instead of detecting it per utterance."),
-    fmt: str = typer.Option("auto", "--format", help="auto|news|messages|text|transcript."),
+    fmt: str = typer.Option("auto", "--format", help="Force a reader: auto|news|messages|text|transcript|telegram|whatsapp|subtitles|html."),
     text_col: Optional[str] = typer.Option(None, "--text-col", help="Messages: the text column."),
     time_col: Optional[str] = typer.Option(None, "--time-col", help="Messages: the time column."),
     sender_col: Optional[str] = typer.Option(None, "--sender-col", help="Messages: the sender column."),
@@ -80,6 +112,8 @@ def ingest(
     frequency: Optional[float] = typer.Option(None, help="Radio frequency in Hz."),
     channel: Optional[str] = typer.Option(None, help="Channel name for everything in these files."),
     receiver: Optional[str] = typer.Option(None, help="Receiver that made the recording."),
+    url: Optional[str] = typer.Option(None, help="Where the material was published (when the file cannot say)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be taken, by which reader, and what would fail; store nothing."),
     sample_rate: Optional[float] = typer.Option(None, "--sample-rate", help="Raw IQ captures: samples per second (the file cannot say)."),
     iq: bool = typer.Option(False, "--iq", help="Treat .wav files as 2-channel I/Q baseband captures."),
     channel_step: Optional[str] = typer.Option(None, "--channel-step", help="Captures: channel raster, 12.5k or 25k."),
@@ -97,7 +131,7 @@ def ingest(
             raise ValueError(f"--demod {demod!r}: expected nfm or am")
         opts = IngestOptions(kind=kind, captured_at=captured_at, contributor=contributor, note=note,
                              lang=lang, format=fmt, delimiter=delimiter, frequency_hz=frequency,
-                             channel=channel, receiver=receiver, sample_rate=sample_rate, iq_wav=iq,
+                             channel=channel, receiver=receiver, url=url, sample_rate=sample_rate, iq_wav=iq,
                              channel_step=_hz(channel_step, "--channel-step") if channel_step else None,
                              channels=[_hz(c, "--channels") for c in channels.split(",")] if channels else None,
                              demod=demod, columns=Columns(text_col, time_col, sender_col, channel_col))
@@ -106,6 +140,9 @@ def ingest(
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     for p in missing:
         err.print(f"[red]failed[/] {escape(printable(str(p)))}: no such file or folder")
+    if dry_run:
+        _ingest_plan([p for p in paths if p not in missing], opts, as_json, verbose, len(missing))
+        return
     store = open_store(create=True)
     files = list(discover([p for p in paths if p not in missing]))
     counts = {"added": 0, "present": 0, "skipped": 0, "failed": len(missing)}

@@ -10,19 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..index.terms import index_terms
-from ..store import Store
+from ..store import Store, sha256_file
 from ..store.db import DB_NAME
-from . import audio, capture
+from . import attachments, audio, capture
 from .language import detect_language
-from .readers import KINDS, IngestError, ParsedSource, decode_utf8, parse_time
-from .readers import messages, news, plaintext, transcript
+from .readers import KINDS, IngestError, ParsedSource, parse_time
+from .readers import html, messages, news, plaintext, subtitles, telegram, transcript, whatsapp
+from .readers.base import decode_text
 
-FORMATS = ("auto", "news", "messages", "text", "transcript")
+FORMATS = ("auto", "news", "messages", "text", "transcript", "telegram", "whatsapp", "subtitles", "html")
 SKIP_NAMES = {"SOURCE.txt", "data_source.csv", "labels.jsonl"}
 # One utterance is at most this long (the detector reads 20,000 characters; search snippets,
 # lemma indexing and review stay cheap); longer paragraphs or messages are split into parts.
@@ -44,6 +45,7 @@ class IngestOptions:
     frequency_hz: float | None = None
     channel: str | None = None
     receiver: str | None = None
+    url: str | None = None                  # where the file was published, when the file cannot say
     sample_rate: float | None = None        # raw captures: what the file cannot say
     iq_wav: bool = False                    # treat .wav files as 2-channel I/Q baseband
     channel_step: float | None = None       # captures: channel raster in Hz (12500 or 25000)
@@ -78,6 +80,7 @@ class FileResult:
     sha256: str | None = None
     source_id: int | None = None
     utterances: int = 0
+    children: list["FileResult"] = field(default_factory=list)   # an export's media, reported after it
 
     def line(self) -> str:
         """One printable line: control characters in names and messages are escaped, so a
@@ -93,21 +96,64 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
+IGNORE_FILE = ".overheardignore"
+NOTE_SUFFIXES = (".md", ".markdown", ".org")
+SIDECAR_SUFFIX = ".meta.json"
+
+
 def discover(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, str | None]]:
-    """Files under ``paths`` (recursively), each with a reason when it is to be skipped."""
+    """Files under ``paths`` (recursively), each with a reason when it is to be skipped. In a
+    folder walk, ``.overheardignore`` files (gitignore syntax, relative to their folder) exclude
+    files and folders; analysts' notes (markdown), metadata sidecars and export attachments are
+    not sources of their own. A file named explicitly is always taken."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            ignores: list[tuple[Path, object]] = []       # (folder, spec) of the folders above
             for root, dirs, files in os.walk(path, onerror=lambda e: None):
+                here = Path(root)
                 if DB_NAME in files:                 # a store (perhaps this one): never evidence
                     dirs[:] = []
-                    yield Path(root), "an overheard store, not a source"
+                    yield here, "an overheard store, not a source"
                     continue
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                ignores = [(d, spec) for d, spec in ignores if here == d or d in here.parents]
+                if IGNORE_FILE in files:
+                    ignores.append((here, _ignore_spec(here / IGNORE_FILE)))
+                kept_dirs = []
+                for d in sorted(dirs):
+                    if d.startswith("."):
+                        continue
+                    why = _ignored(here / d, ignores, is_dir=True)
+                    if why:
+                        yield here / d, why
+                    else:
+                        kept_dirs.append(d)
+                dirs[:] = kept_dirs
                 for name in sorted(files):
-                    yield from _classify(Path(root) / name, explicit=False)
+                    why = _ignored(here / name, ignores)
+                    if why:
+                        yield here / name, why
+                    else:
+                        yield from _classify(here / name, explicit=False)
         else:
             yield from _classify(path, explicit=True)
+
+
+def _ignore_spec(path: Path):
+    import pathspec
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _ignored(path: Path, ignores, is_dir: bool = False) -> str | None:
+    for folder, spec in ignores:
+        rel = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
+        if spec.match_file(rel):
+            return f"matches {(folder / IGNORE_FILE)}"
+    return None
 
 
 def _classify(path: Path, explicit: bool) -> Iterator[tuple[Path, str | None]]:
@@ -117,6 +163,16 @@ def _classify(path: Path, explicit: bool) -> Iterator[tuple[Path, str | None]]:
             return
         if name in SKIP_NAMES or name.startswith(SKIP_PREFIXES):
             yield path, "documentation or metadata file, not a source"
+            return
+        if path.suffix.lower() in NOTE_SUFFIXES or name.lower().startswith(("notes", "заметки")):
+            yield path, "analyst's notes (markdown or notes*), not a source; name the file to ingest it"
+            return
+        if name.endswith(SIDECAR_SUFFIX) and path.with_name(name[: -len(SIDECAR_SUFFIX)]).exists():
+            yield path, f"metadata sidecar of {name[: -len(SIDECAR_SUFFIX)]} (read with it)"
+            return
+        reason = attachments.attachment_reason(path)
+        if reason:
+            yield path, reason
             return
     yield path, transcript.companion_reason(path) or capture.data_companion_reason(path)
 
@@ -155,20 +211,57 @@ def split_long(text: str, limit: int) -> list[str]:
 
 
 def _parse(path: Path, data: bytes, opts: IngestOptions) -> ParsedSource:
-    text = decode_utf8(data)
+    text, encoding = decode_text(data)
+    parsed = _read(path, text, opts)
+    if encoding != "utf_8":
+        parsed.meta["encoding"] = encoding        # what the bytes were read as
+    return parsed
+
+
+def choose_reader(path: Path, text: str, fmt: str = "auto") -> str:
+    """The reader for a text file: the forced format, else by name and content."""
+    if fmt != "auto":
+        return fmt
     suffix = path.suffix.lower()
-    fmt = opts.format
-    if fmt == "auto":
-        if suffix in (".jsonl", ".ndjson"):
-            fmt = "messages"
-        elif suffix in (".csv", ".tsv"):
-            fmt = "messages"
-        elif transcript.matches(path):
-            fmt = "transcript"
-        elif news.looks_like(text.split("\n", 3)):
-            fmt = "news"
-        else:
-            fmt = "text"
+    if suffix in (".jsonl", ".ndjson", ".csv", ".tsv"):
+        return "messages"
+    if suffix in subtitles.SUFFIXES:
+        return "subtitles"
+    if suffix in html.SUFFIXES:
+        return "html"
+    if suffix == ".json" and _is_telegram(text):
+        return "telegram"
+    if transcript.matches(path):
+        return "transcript"
+    if suffix == ".txt" and whatsapp.looks_like(text):
+        return "whatsapp"
+    if news.looks_like(text.split("\n", 3)):
+        return "news"
+    return "text"
+
+
+def _is_telegram(text: str) -> bool:
+    head = text.lstrip()[:4096]
+    if not head.startswith("{") or '"messages"' not in text[:2_000_000] and '"chats"' not in head:
+        return False
+    try:
+        return telegram.looks_like(json.loads(text))
+    except json.JSONDecodeError:
+        # a truncated result.json is still a Telegram export: let its reader say what is wrong
+        return '"type"' in head and ('"messages"' in head or '"chats"' in head)
+
+
+def _read(path: Path, text: str, opts: IngestOptions) -> ParsedSource:
+    suffix = path.suffix.lower()
+    fmt = choose_reader(path, text, opts.format)
+    if fmt == "telegram":
+        return telegram.read(text, kind=opts.kind)
+    if fmt == "whatsapp":
+        return whatsapp.read(text, kind=opts.kind)
+    if fmt == "subtitles":
+        return subtitles.read(text, kind=opts.kind)
+    if fmt == "html":
+        return html.read(text, kind=opts.kind)
     if fmt == "news":
         return news.read(text, kind=opts.kind)
     if fmt == "transcript":
@@ -183,9 +276,37 @@ def _parse(path: Path, data: bytes, opts: IngestOptions) -> ParsedSource:
     return plaintext.read(text, kind=opts.kind)
 
 
+SIDECAR_FIELDS = ("captured_at", "contributor", "url", "frequency_hz", "channel", "receiver", "note", "kind", "lang")
+
+
+def with_sidecar(path: Path, opts: IngestOptions) -> IngestOptions:
+    """Options for one file, completed from ``NAME.meta.json`` beside it (what the file cannot say:
+    capture time, URL, contributor, frequency, …). The sidecar wins over command-line defaults."""
+    side = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not side.is_file():
+        return opts
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IngestError(f"sidecar {side.name}: not readable JSON ({getattr(exc, 'msg', exc)})") from None
+    if not isinstance(data, dict):
+        raise IngestError(f"sidecar {side.name}: expected a JSON object")
+    unknown = sorted(set(data) - set(SIDECAR_FIELDS))
+    if unknown:
+        raise IngestError(f"sidecar {side.name}: unknown field(s) {', '.join(unknown)}"
+                          f" (known: {', '.join(SIDECAR_FIELDS)})")
+    if data.get("frequency_hz") is not None and not isinstance(data["frequency_hz"], (int, float)):
+        raise IngestError(f"sidecar {side.name}: frequency_hz must be a number in Hz")
+    try:
+        return replace(opts, **{k: v for k, v in data.items() if v is not None})
+    except ValueError as exc:            # IngestOptions checks kind and captured_at
+        raise IngestError(f"sidecar {side.name}: {exc}") from None
+
+
 def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> FileResult:
     opts = opts or IngestOptions()
     try:
+        opts = with_sidecar(path, opts)
         if not path.is_file():
             raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
         if path.stat().st_size == 0:
@@ -214,7 +335,13 @@ def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> 
         return FileResult(path, "failed", str(exc), sha)
 
     rows = _utterance_rows(parsed, opts)
+    speech, kept, problems = attachments.resolve(path, parsed)
+    try:
+        kept = [(att, f, sha256_file(f)) for att, f in kept]
+    except OSError as exc:
+        return FileResult(path, "failed", f"cannot read an attachment ({exc.strerror or exc})", sha)
     created = False
+    placed: list[str] = []
     try:
         with store.transaction() as conn:
             again = store.source_by_sha(sha)        # a concurrent ingest may have won
@@ -226,18 +353,41 @@ def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> 
             source_id = _insert_source(store, conn, path, data, sha, parsed, opts, run_id)
             first = _insert_utterances(conn, source_id, run_id, rows)
             created = store.evidence.put_bytes(data, sha)[1]
+            files = {}
+            for att, f, f_sha in kept:           # photos, stickers, documents: kept, not analysed
+                if store.evidence.put_file(f, f_sha):
+                    placed.append(f_sha)
+                role = f"attachment:{att['path']}"
+                conn.execute("INSERT INTO source_files(source_id, sha256, role, original_name, size)"
+                             " VALUES (?,?,?,?,?)", (source_id, f_sha, role, f.name, f.stat().st_size))
+                files[role] = f_sha
             store.finish_run(run_id)
             store.audit("ingest", f"source:{sha}", {
                 "source_id": source_id, "sha256": sha, "size": len(data),
                 "original_name": path.name, "reader": parsed.reader, "kind": parsed.kind,
                 "utterances": len(rows), "run_id": run_id, "contributor": opts.contributor,
+                **({"files": files} if files else {}),
             }, seal={"sources": [source_id], "utterances": range(first, first + len(rows))})
     except BaseException:
         if created:
             store.evidence.remove(sha)
+        for f_sha in placed:
+            store.evidence.remove(f_sha)
         raise
-    return FileResult(path, "added", f"{len(rows)} utterances ({parsed.reader}, {parsed.kind})",
-                      sha, source_id, len(rows))
+    kept_note = f", {len(kept)} attachment(s) kept" if kept else ""
+    result = FileResult(path, "added", f"{len(rows)} utterances ({parsed.reader}, {parsed.kind}){kept_note}",
+                        sha, source_id, len(rows))
+    result.children = [FileResult(p, status, message) for status, p, message in problems]
+    for att, f in speech:
+        link = attachments.parent_link(source_id, sha, path.name, att, first + att["seq"] - 1 if att.get("seq") else None)
+        child_opts = replace(opts, kind="message", format="auto", captured_at=att.get("captured_at") or opts.captured_at)
+        try:
+            result.children.append(audio.ingest_audio(store, f, child_opts, FileResult, parent=link))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            result.children.append(FileResult(f, "failed", f"{attachments.label(path, att)}: {type(exc).__name__}: {exc}"))
+    return result
 
 
 def _utterance_rows(parsed: ParsedSource, opts: IngestOptions) -> list[tuple]:
@@ -262,7 +412,7 @@ def _insert_source(store, conn, path, data, sha, parsed, opts, run_id) -> int:
         " title, url, published_at, captured_at, frequency_hz, channel, receiver, contributor,"
         " note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (sha, len(data), parsed.media_type, parsed.reader, parsed.kind, path.name,
-         str(path.resolve()), parsed.title, parsed.url, parsed.published_at, opts.captured_at,
+         str(path.resolve()), parsed.title, parsed.url or opts.url, parsed.published_at, opts.captured_at,
          opts.frequency_hz, opts.channel, opts.receiver, opts.contributor, opts.note,
          json.dumps(parsed.meta, ensure_ascii=False, sort_keys=True), utc_now(), run_id))
     return cur.lastrowid
@@ -323,6 +473,48 @@ def ingest_paths(store: Store, paths: Iterable[str | os.PathLike], opts: IngestO
             result = FileResult(path, "failed", f"unexpected error: {type(exc).__name__}: {exc}")
         outcome[path] = result.status
         emit(result)
+        for child in result.children:
+            emit(child)
     for path, skip, owner in deferred:
         emit(companion(path, skip, owner))
     return results
+
+
+def plan_file(store: Store | None, path: Path, opts: IngestOptions) -> FileResult:
+    """What ``ingest`` would do with one file, by which reader — nothing is stored (--dry-run).
+    Text files are parsed fully, so a file that would fail says why now."""
+    try:
+        opts = with_sidecar(path, opts)
+        if not path.is_file():
+            raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
+        if path.stat().st_size == 0:
+            raise IngestError("empty file")
+        if capture.is_capture(path, opts.iq_wav):
+            return FileResult(path, "would add", "SDR capture (capture reader; `overheard process` channelises it)")
+        if audio.is_audio(path):
+            from ..audio.decode import AudioDecodeError, probe
+            try:
+                info = probe(path)
+            except AudioDecodeError as exc:
+                raise IngestError(exc.problem) from None
+            kind = opts.kind or audio.default_kind(path)
+            return FileResult(path, "would add", f"audio reader, {kind} ({audio.mode_for(kind)} mode), "
+                                                 f"{(info.duration_s or 0) / 60:.1f} min")
+        if path.stat().st_size > MAX_TEXT_BYTES:
+            raise IngestError(f"over the {MAX_TEXT_BYTES // 2**20} MiB limit for one text source")
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if store is not None and (row := store.source_by_sha(sha)) is not None:
+            return FileResult(path, "present", f"already present as source {row['id']}", sha, row["id"])
+        parsed = parse_file(path, data, opts)
+    except OSError as exc:
+        return FileResult(path, "failed", f"cannot read ({exc.strerror or exc})")
+    except IngestError as exc:
+        return FileResult(path, "failed", str(exc))
+    speech, kept, problems = attachments.resolve(path, parsed)
+    extra = f"; {len(speech)} voice/video file(s) to transcribe, {len(kept)} kept" if parsed.attachments else ""
+    enc = f", read as {parsed.meta['encoding']}" if parsed.meta.get("encoding") else ""
+    result = FileResult(path, "would add", f"{len(parsed.utterances)} utterances ({parsed.reader}, {parsed.kind}"
+                                           f"{enc}){extra}", sha, None, len(parsed.utterances))
+    result.children = [FileResult(p, status, message) for status, p, message in problems]
+    return result

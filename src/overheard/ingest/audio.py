@@ -17,6 +17,9 @@ NAME, VERSION = "audio", "1"
 AUDIO_EXTS = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".oga", ".m4a", ".aac", ".wma", ".amr",
               ".mp4", ".mkv", ".webm", ".mov", ".avi", ".3gp"}
 VIDEO_EXTS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".3gp"}
+# formats messengers use for voice notes (WhatsApp .opus, Viber/Signal .m4a/.aac, .amr): a
+# person speaking, not a radio channel, so call mode (VAD only) unless --kind says otherwise
+VOICE_NOTE_EXTS = {".opus", ".m4a", ".aac", ".amr"}
 
 
 def is_audio(path: Path) -> bool:
@@ -28,7 +31,13 @@ def mode_for(kind: str) -> str:
     return "radio" if kind == "radio" else "call"
 
 
-def ingest_audio(store: Store, path: Path, opts, result_cls):
+def default_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return "interview" if suffix in VIDEO_EXTS else "message" if suffix in VOICE_NOTE_EXTS else "radio"
+
+
+def ingest_audio(store: Store, path: Path, opts, result_cls, parent: dict | None = None):
+    """``parent``: the export message this file is attached to (kept in meta.parent)."""
     from ..audio.decode import AudioDecodeError, probe
 
     try:
@@ -43,9 +52,11 @@ def ingest_audio(store: Store, path: Path, opts, result_cls):
     except AudioDecodeError as exc:
         # the decoder's message names the file already; keep only the problem
         return result_cls(path, "failed", exc.problem, sha)
-    kind = opts.kind or ("interview" if path.suffix.lower() in VIDEO_EXTS else "radio")
+    kind = opts.kind or default_kind(path)
     meta = {"container": info.container, "codec": info.codec, "channels": info.channels,
             "mode": mode_for(kind), "lang": opts.lang}
+    if parent:
+        meta["parent"] = parent
     created = False
     size = path.stat().st_size
     try:
@@ -56,9 +67,9 @@ def ingest_audio(store: Store, path: Path, opts, result_cls):
             run_id = store.start_run("ingest", component=NAME, component_version=VERSION, params=opts.params())
             cur = conn.execute(
                 "INSERT INTO sources(sha256, size, media_type, reader, kind, original_name, original_path,"
-                " captured_at, frequency_hz, channel, receiver, sample_rate, duration_s, contributor,"
-                " note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sha, size, f"audio/{info.codec}", NAME, kind, path.name, str(path.resolve()),
+                " url, captured_at, frequency_hz, channel, receiver, sample_rate, duration_s, contributor,"
+                " note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sha, size, f"audio/{info.codec}", NAME, kind, path.name, str(path.resolve()), opts.url,
                  opts.captured_at, opts.frequency_hz, opts.channel, opts.receiver, info.sample_rate,
                  info.duration_s, opts.contributor, opts.note, json.dumps(meta, sort_keys=True), utc_now(),
                  run_id))
@@ -70,7 +81,8 @@ def ingest_audio(store: Store, path: Path, opts, result_cls):
             store.audit("ingest", f"source:{sha}", {
                 "source_id": source_id, "sha256": sha, "size": size, "original_name": path.name,
                 "reader": NAME, "kind": kind, "duration_s": info.duration_s, "run_id": run_id,
-                "contributor": opts.contributor}, seal={"sources": [source_id]})
+                "contributor": opts.contributor, **({"parent": parent} if parent else {})},
+                seal={"sources": [source_id]})
     except EvidenceChanged as exc:
         return result_cls(path, "failed", str(exc).replace(f"{path.name} ", "", 1), sha)
     except BaseException:

@@ -42,6 +42,9 @@ class ParsedSource:
     published_at: str | None = None
     lang_hint: str | None = None
     meta: dict = field(default_factory=dict)
+    # media a message refers to (messenger exports): path relative to the export, media_type,
+    # speech (ingest it as a source and transcribe it), seq of its message, captured_at, sender
+    attachments: list[dict] = field(default_factory=list)
 
 
 def decode_utf8(data: bytes) -> str:
@@ -55,6 +58,29 @@ def decode_utf8(data: bytes) -> str:
     if not text.strip():
         raise IngestError("empty file (whitespace only)")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Text in any common encoding → (text, encoding name). UTF-8 (a BOM allowed) first; else the
+    encoding charset-normalizer finds (cp1251, KOI8-R, UTF-16, …). Bytes that decode only to
+    control characters are refused as not text."""
+    if not data.strip():
+        raise IngestError("empty file")
+    try:
+        text, name = data.decode("utf-8-sig"), "utf_8"
+    except UnicodeDecodeError as exc:
+        from charset_normalizer import from_bytes
+        best = from_bytes(data).best()
+        if best is None:
+            raise IngestError(f"not text: not valid UTF-8 (bad byte 0x{data[exc.start]:02x} at offset {exc.start})"
+                              " and no other text encoding fits") from None
+        text, name = str(best), best.encoding
+    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(2, len(text[:20000]) // 100):
+        raise IngestError(f"not text: {controls} control characters after decoding as {name} (a binary file?)")
+    if not text.strip():
+        raise IngestError("empty file (whitespace only)")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), name
 
 
 def parse_time(value: str | int | float | None, *, what: str = "time") -> str | None:

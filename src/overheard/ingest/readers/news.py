@@ -21,6 +21,18 @@ def looks_like(lines: list[str]) -> bool:
     return bool(DATEISH.match(head[1]) or URL_RE.match(head[1]) or URL_RE.match(head[2]))
 
 
+def article_utterance(sentence: str, line_no: int, published_at: str | None) -> ParsedUtterance:
+    """One sentence of an article: site boilerplate marked, a quote's span and speaker found."""
+    utt = ParsedUtterance(text=sentence, line_no=line_no, captured_at=published_at,
+                          time_basis="published" if published_at else None,
+                          is_boilerplate=is_boilerplate(sentence))
+    quote = None if utt.is_boilerplate else find_quote(sentence)
+    if quote:
+        utt.quote_start, utt.quote_end = quote.start, quote.end
+        utt.speaker, utt.speaker_role = quote.speaker, quote.speaker_role
+    return utt
+
+
 def read(text: str, *, kind: str | None = None) -> ParsedSource:
     lines = text.split("\n")
     if len(lines) < 3:
@@ -46,13 +58,7 @@ def read(text: str, *, kind: str | None = None) -> ParsedSource:
         sentence = raw.strip()
         if not sentence:
             continue
-        utt = ParsedUtterance(text=sentence, line_no=n, captured_at=published_at,
-                              time_basis="published", is_boilerplate=is_boilerplate(sentence))
-        quote = None if utt.is_boilerplate else find_quote(sentence)
-        if quote:
-            utt.quote_start, utt.quote_end = quote.start, quote.end
-            utt.speaker, utt.speaker_role = quote.speaker, quote.speaker_role
-        utterances.append(utt)
+        utterances.append(article_utterance(sentence, n, published_at))
     if not utterances:
         raise IngestError("news record: no sentences after the URL line")
     return ParsedSource(reader=NAME, reader_version=VERSION, media_type="text/x-news-record",

@@ -1,7 +1,9 @@
 """Call/radio transcripts in the Radio-Analyzer layout: ``final_<lang>.txt``, one speaker turn a line.
 
 A ``data_source.csv`` in the parent folder (as that data set ships) supplies the recording's
-category (radio/call) and public URL when the user does not give ``--kind``.
+category (radio/call) when the user does not give ``--kind``, its public URL, and the date it was
+published (``upload_date``), which becomes every turn's time with basis ``published`` — so the
+transcripts count in trends (the recording itself may be older; no capture time is known).
 """
 
 from __future__ import annotations
@@ -49,15 +51,30 @@ def _recording_info(path: Path) -> dict:
     return {}
 
 
+def _day(value: str | None) -> str | None:
+    """data_source.csv writes dates as DD.MM.YYYY (the public post's upload date)."""
+    m = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", (value or "").strip())
+    if not m:
+        return None
+    d, mo, y = (int(x) for x in m.groups())
+    try:
+        from datetime import date
+        return date(y, mo, d).isoformat() + "T00:00:00Z"
+    except ValueError:
+        return None
+
+
 def read(text: str, path: Path, *, kind: str | None = None) -> ParsedSource:
     lang = FILE_RE.match(path.name).group(1)
     info = _recording_info(path)
-    utterances = [ParsedUtterance(text=line.strip(), line_no=n, lang=None)
+    published_at = _day(info.get("upload_date"))
+    utterances = [ParsedUtterance(text=line.strip(), line_no=n, lang=None, captured_at=published_at,
+                                  time_basis="published" if published_at else None)
                   for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
     if not utterances:
         raise IngestError("transcript: no speaker turns")
     category = info.get("category")
     return ParsedSource(reader=NAME, reader_version=VERSION, media_type="text/x-transcript-lines",
                         kind=kind or (category if category in ("radio", "call") else "radio"),
-                        utterances=utterances, url=info.get("url"), lang_hint=lang,
+                        utterances=utterances, url=info.get("url"), lang_hint=lang, published_at=published_at,
                         title=f"recording {path.parent.name}", meta={"recording": path.parent.name, **info})
