@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 
 demo: install
 	rm -rf $(DEMO_STORE)
-	$(BIN)/overheard --store $(DEMO_STORE) ingest examples/news examples/intercepts examples/messages.jsonl --contributor "overheard examples"
+	$(BIN)/overheard --store $(DEMO_STORE) ingest examples/news examples/intercepts examples/messages.jsonl examples/telegram --contributor "overheard examples"
 	$(BIN)/overheard --store $(DEMO_STORE) analyze
 	$(BIN)/overheard --store $(DEMO_STORE) translate --only-findings
 	$(BIN)/overheard --store $(DEMO_STORE) ingest examples/audio/demo_radio.ogg --kind radio --lang ru \

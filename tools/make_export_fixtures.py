@@ -3,6 +3,8 @@ change them). Audio comes from examples/audio/demo_lines_clean.ogg (our Festival
 real Russian voice note in ../shared/data/audio/ru-voice-note (MIT, see its SOURCE.txt).
 
     .venv/bin/python tools/make_export_fixtures.py tests/fixtures/exports
+    .venv/bin/python tools/make_export_fixtures.py examples/telegram --demo   # the demo's export:
+        # the Telegram chat only, without the messages whose media are missing
 """
 
 from __future__ import annotations
@@ -65,11 +67,11 @@ def tiny_jpeg(out: Path) -> None:
     Image.new("RGB", (16, 16), (120, 130, 90)).save(out, quality=60)
 
 
-def main(dest: Path) -> None:
+def main(dest: Path, demo: bool = False) -> None:
     from overheard.audio.clips import cut_clip
 
     dest.mkdir(parents=True, exist_ok=True)
-    tg = dest / "telegram" / "ChatExport_2022-03-05"
+    tg = (dest if demo else dest / "telegram") / "ChatExport_2022-03-05"
     for sub in ("voice_messages", "round_video_messages", "photos"):
         (tg / sub).mkdir(parents=True, exist_ok=True)
     shutil.copyfile(VOICE_NOTE, tg / "voice_messages" / "audio_1@05-03-2022_14-02-00.ogg")
@@ -105,9 +107,14 @@ def main(dest: Path) -> None:
         {"id": 108, "type": "message", "date": "2022-03-05T17:12:00", "date_unixtime": str(t0 + 720),
          "from": "Сводки", "from_id": "channel1", "text": "Командир сказал держаться до конца, мы держимся."},
     ]
+    if demo:
+        messages = [m for m in messages if m["id"] not in (106, 107)]
     (tg / "result.json").write_text(json.dumps({"name": "Сводки", "type": "public_channel", "id": 1001,
                                                 "messages": messages}, ensure_ascii=False, indent=1) + "\n")
 
+    if demo:
+        print(f"wrote {dest}")
+        return
     wa = dest / "whatsapp"
     wa.mkdir(exist_ok=True)
     s2, e2, _ = line(10)
@@ -129,4 +136,5 @@ def main(dest: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "tests" / "fixtures" / "exports")
+    args = [a for a in sys.argv[1:] if a != "--demo"]
+    main(Path(args[0]) if args else REPO / "tests" / "fixtures" / "exports", demo="--demo" in sys.argv)
