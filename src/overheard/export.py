@@ -7,6 +7,7 @@ import json
 from typing import IO, Iterator
 
 from .store import Store
+from .store.retract import NOT_RETRACTED
 
 FIELDS = ["utterance_id", "source_id", "source_sha256", "source_name", "reader", "kind", "seq",
           "line_no", "lang", "text", "start_s", "end_s", "captured_at", "time_basis", "channel",
@@ -18,9 +19,9 @@ FIELDS = ["utterance_id", "source_id", "source_sha256", "source_name", "reader",
 def iter_utterances(store: Store, *, source_id: int | None = None,
                     detector_version: str | None = None) -> Iterator[dict]:
     """Utterances joined with their source and ingest run, oldest first."""
-    where, params = "", []
+    where, params = f"WHERE {NOT_RETRACTED}", []
     if source_id is not None:
-        where, params = "WHERE u.source_id = ?", [source_id]
+        where, params = f"WHERE {NOT_RETRACTED} AND u.source_id = ?", [source_id]
     sql = (
         "SELECT u.*, s.sha256, s.original_name, s.reader, s.title, s.url, s.frequency_hz,"
         " s.receiver, s.contributor, r.tool_version, r.stage"
@@ -93,9 +94,9 @@ FINDING_FIELDS = ["finding_id", "code", "stance", "score", "span_start", "span_e
 
 def iter_findings(store: Store, *, source_id: int | None = None) -> Iterator[dict]:
     """One row per finding, with the utterance and source it points into and its review status."""
-    where, params = "", []
+    where, params = f"WHERE {NOT_RETRACTED}", []
     if source_id is not None:
-        where, params = "WHERE u.source_id = ?", [source_id]
+        where, params = f"WHERE {NOT_RETRACTED} AND u.source_id = ?", [source_id]
     sql = (
         "SELECT f.id AS finding_id, f.code, f.stance, f.score, f.span_start, f.span_end, f.evidence, f.method,"
         " f.detector_version, f.run_id, fs.status AS review_status, u.id AS utterance_id, u.text, u.lang,"

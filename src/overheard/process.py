@@ -37,7 +37,8 @@ class ProcessReport:
 
 def pending_sources(store: Store, source_ids: list[int] | None = None) -> list:
     sql = ("SELECT s.*, p.done_until_s, p.status AS pstatus FROM sources s JOIN processing p"
-           " ON p.source_id = s.id WHERE p.status != 'done'")
+           " ON p.source_id = s.id WHERE p.status != 'done'"
+           " AND s.id NOT IN (SELECT source_id FROM retracted)")
     params: list = []
     if source_ids:
         sql += f" AND s.id IN ({','.join('?' * len(source_ids))})"

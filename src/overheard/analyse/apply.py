@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..store import Store
+from ..store.retract import NOT_RETRACTED
 
 BATCH = 5000
 
@@ -31,7 +32,7 @@ class AnalyzeReport:
 def pending_count(store: Store, version: str) -> int:
     return store.conn.execute(
         "SELECT count(*) FROM utterances u WHERE NOT EXISTS (SELECT 1 FROM analyses a"
-        " WHERE a.utterance_id = u.id AND a.detector_version = ?)", (version,)).fetchone()[0]
+        f" WHERE a.utterance_id = u.id AND a.detector_version = ?) AND {NOT_RETRACTED}", (version,)).fetchone()[0]
 
 
 def analyze_store(store: Store, detector=None, *, batch: int = BATCH,
@@ -51,6 +52,7 @@ def analyze_store(store: Store, detector=None, *, batch: int = BATCH,
             "SELECT u.id, u.text, u.lang, u.is_boilerplate FROM utterances u"
             " WHERE u.id > ? AND NOT EXISTS (SELECT 1 FROM analyses a"
             "  WHERE a.utterance_id = u.id AND a.detector_version = ?)"
+            f" AND {NOT_RETRACTED}"
             " ORDER BY u.id LIMIT ?", (last_id, version, batch)).fetchall()
         if not rows:
             break

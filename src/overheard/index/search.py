@@ -16,6 +16,7 @@ import re
 import sqlite3
 from dataclasses import asdict, dataclass, field
 
+from ..store.retract import NOT_RETRACTED
 from .terms import WORD_RE, word_terms
 
 PHRASE_RE = re.compile(r'"([^"]+)"|(\S+)')
@@ -56,7 +57,7 @@ def since_bound(stamp: str) -> str:
 
 def filter_sql(conn: sqlite3.Connection, f: Filters) -> tuple[list[str], list]:
     """WHERE clauses over ``u`` (utterances) and ``s`` (sources) for these filters."""
-    where, params = [], []
+    where, params = [NOT_RETRACTED], []      # a retracted source is out of every search
     if not f.include_boilerplate:
         where.append("u.is_boilerplate = 0")
     if f.kind:

@@ -73,7 +73,8 @@ class ReportData:
 
 
 def _filters(opts: ReportOptions) -> tuple[str, list]:
-    where, params = ["1 = 1"], []
+    from ..store.retract import NOT_RETRACTED
+    where, params = [NOT_RETRACTED], []
     if opts.since:
         from ..index.search import since_bound
         where.append("u.captured_at >= ?"); params.append(since_bound(opts.since))

@@ -75,7 +75,8 @@ def morale_summary(store: Store, detector_version: str, *, by: str = "week", gro
     if group not in GROUPS:
         raise ValueError(f"--group {group!r}: expected one of {', '.join(GROUPS)}")
     bucket_sql = f"coalesce({BUCKETS[by].format(col='u.captured_at')}, 'undated')"
-    where, params = ["a.detector_version = ?", "a.status IN ('ok', 'truncated')"], [detector_version]
+    from ..store.retract import NOT_RETRACTED
+    where, params = ["a.detector_version = ?", "a.status IN ('ok', 'truncated')", NOT_RETRACTED], [detector_version]
     if since:
         from ..index.search import since_bound
         where.append("u.captured_at >= ?"); params.append(since_bound(since))

@@ -317,6 +317,27 @@ MIGRATIONS: list[list[str]] = [
         BEGIN SELECT RAISE(ABORT, 'seals are append-only'); END
         """,
     ],
+    # 9: retraction — a source taken out of search, analysis, summaries, reports and exports
+    #    (kept, with every row; undone by a restore); the newest action per source holds
+    [
+        """
+        CREATE TABLE retractions (
+            id            INTEGER PRIMARY KEY,
+            source_id     INTEGER NOT NULL REFERENCES sources(id),
+            action        TEXT NOT NULL CHECK (action IN ('retract', 'restore')),
+            reason        TEXT NOT NULL,
+            actor         TEXT NOT NULL,
+            at            TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX retractions_source ON retractions(source_id, id)",
+        """
+        CREATE VIEW retracted AS
+        SELECT r.source_id, r.reason, r.actor, r.at FROM retractions r
+        WHERE r.id = (SELECT max(x.id) FROM retractions x WHERE x.source_id = r.source_id)
+          AND r.action = 'retract'
+        """,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -40,6 +40,7 @@ SEALED: dict[str, tuple[str, ...]] = {
     "reviews": ("finding_id", "decision", "actor", "at", "note"),
     "transcript_versions": ("utterance_id", "version", "text", "actor", "at", "reason"),
     "annotations": ("utterance_id", "kind", "value", "actor", "at"),
+    "retractions": ("source_id", "action", "reason", "actor", "at"),
 }
 KEY: dict[str, str] = {"asr": "utterance_id"}     # every other sealed table: id
 MAX_NAMED = 20        # problems named per table and kind; the rest are counted
@@ -117,6 +118,7 @@ def source_rows(conn: sqlite3.Connection, source_id: int) -> dict[str, list[int]
                      f" WHERE f.utterance_id IN ({in_source})"),
         "transcript_versions": q(f"SELECT id FROM transcript_versions WHERE utterance_id IN ({in_source})"),
         "annotations": q(f"SELECT id FROM annotations WHERE utterance_id IN ({in_source})"),
+        "retractions": q("SELECT id FROM retractions WHERE source_id = ?"),
     }
 
 

@@ -100,7 +100,8 @@ def plan(store: Store, version: str, *, scope: str = "context", source_ids: list
         " g.source_sha256 AS g_sha, g.method AS g_method,"
         " EXISTS (SELECT 1 FROM findings f WHERE f.utterance_id = u.id) AS has_finding"
         " FROM utterances u LEFT JOIN glosses g ON g.id = (SELECT max(id) FROM glosses x WHERE x.utterance_id = u.id)"
-        f" WHERE {' AND '.join(where)} ORDER BY u.id", params).fetchall()
+        f" WHERE {' AND '.join(where)} AND u.source_id NOT IN (SELECT source_id FROM retracted)"
+        " ORDER BY u.id", params).fetchall()
     by_pos = {(r["source_id"], r["seq"]): r for r in rows}
     finding_rows = [r for r in rows if r["has_finding"]]
     tiers: list[list] = [finding_rows]

@@ -60,6 +60,19 @@ def decode_utf8(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+MIN_LEGACY_BYTES = 8     # below this many non-ASCII bytes, a non-UTF-8 file is not guessed at
+
+
+def _plausible(text: str) -> bool:
+    """Whether a text decoded from a guessed (or BOM-declared) encoding reads as the European
+    scripts this tool is for: at least 90 % ASCII, Latin, Cyrillic or general punctuation."""
+    if not text:
+        return True
+    ok = sum(1 for c in text if c.isascii() or "\u00a0" <= c <= "\u024f" or "\u0400" <= c <= "\u052f"
+             or "\u2000" <= c <= "\u206f" or c in "\u2116\ufeff")
+    return ok >= 0.9 * len(text)
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """Text in any common encoding → (text, encoding name). UTF-8 (a BOM allowed) first; else the
     encoding charset-normalizer finds (cp1251, KOI8-R, UTF-16, …). Bytes that decode only to
@@ -67,14 +80,28 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if not data.strip():
         raise IngestError("empty file")
     try:
-        text, name = data.decode("utf-8-sig"), "utf_8"
+        if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):      # byte-order marks say it
+            text, name = data.decode("utf-32"), "utf_32"
+        elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            text, name = data.decode("utf-16"), "utf_16"
+        else:
+            text, name = data.decode("utf-8-sig"), "utf_8"
     except UnicodeDecodeError as exc:
         from charset_normalizer import from_bytes
+        sample = data[:200_000]
+        high = sum(1 for b in sample if b >= 0x80)
+        wide = sample.count(0) > len(sample) // 10          # UTF-16/32 without a BOM
+        if high < MIN_LEGACY_BYTES and not wide:    # a few stray bytes in ASCII text: damage, not an encoding
+            raise IngestError(f"not valid UTF-8 (bad byte 0x{data[exc.start]:02x} at offset {exc.start}),"
+                              f" and {high} non-ASCII byte(s) are too few to tell another encoding") from None
         best = from_bytes(data).best()
         if best is None:
             raise IngestError(f"not text: not valid UTF-8 (bad byte 0x{data[exc.start]:02x} at offset {exc.start})"
                               " and no other text encoding fits") from None
         text, name = str(best), best.encoding
+    if name != "utf_8" and not _plausible(text[:20000]):
+        raise IngestError(f"not text: read as {name} it gives mostly characters outside Latin, Cyrillic and"
+                          " punctuation (a binary file, or damaged)")
     controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(2, len(text[:20000]) // 100):
         raise IngestError(f"not text: {controls} control characters after decoding as {name} (a binary file?)")
