@@ -736,3 +736,27 @@ def test_search_huge_source_number_is_a_plain_no_such_source(app, ref):
     r = login(app, "vic").get("/search", params={"q": "страх", "source": ref})
     assert r.status_code == 422 and "no such source" in r.text and "too large" not in r.text, r.text[:500]
 
+
+
+def test_admin_retracts_and_restores_a_source_from_its_page(app, store_dir):
+    sid = db(store_dir).execute("SELECT id FROM sources WHERE reader = 'messages'").fetchone()[0]
+    ann = login(app, "ann")
+    assert ann.post(f"/admin/source/{sid}/retract", data={"csrf": csrf(ann), "reason": "x"}).status_code == 403
+    assert "Retract this source" not in ann.get(f"/source/{sid}").text
+    ada = login(app, "ada")
+    page = ada.get(f"/source/{sid}").text
+    assert "Retract this source" in page
+    assert ada.post(f"/admin/source/{sid}/retract", data={"csrf": csrf(ada), "reason": ""}).status_code == 422
+    r = ada.post(f"/admin/source/{sid}/retract", data={"csrf": csrf(ada), "reason": "wrong chat exported"},
+                 follow_redirects=False)
+    assert r.status_code == 303
+    page = ada.get(f"/source/{sid}").text
+    assert "Retracted" in page and "web:ada" in page and "wrong chat exported" in page and "Restore this source" in page
+    hits = ada.get("/search", params={"source": sid}).text
+    assert "/utterance/" not in hits           # its lines are out of search
+    assert ada.post(f"/admin/source/{sid}/nuke", data={"csrf": csrf(ada), "reason": "x"}).status_code == 404
+    r = ada.post(f"/admin/source/{sid}/restore", data={"csrf": csrf(ada), "reason": "right chat"},
+                 follow_redirects=False)
+    assert r.status_code == 303 and "/utterance/" in ada.get("/search", params={"source": sid}).text
+    actions = [r[0] for r in db(store_dir).execute("SELECT action FROM audit_log WHERE action LIKE 'source.%'")]
+    assert actions == ["source.retract", "source.restore"]

@@ -381,6 +381,42 @@ def _report_verification(ok: bool, problems: list[str], warnings: list[str], as_
 
 
 # --------------------------------------------------------------------------- info
+# --------------------------------------------------------------------------- retract / restore
+@app.command()
+def retract(
+    source: str = typer.Argument(..., help="Source id, SHA-256 prefix or unique file name."),
+    reason: str = typer.Option(..., "--reason", help="Why it is taken out (kept in the audit log and shown with it)."),
+):
+    """Take a wrongly ingested source, and everything derived from it, out of search, analysis,
+    summaries, reports and exports. Nothing is deleted; audited; `restore` undoes it."""
+    _retraction("retract", source, reason)
+
+
+@app.command()
+def restore(
+    source: str = typer.Argument(..., help="Source id, SHA-256 prefix or unique file name."),
+    reason: str = typer.Option(..., "--reason", help="Why it is put back (kept in the audit log)."),
+):
+    """Put a retracted source back (audited). `analyze` then reads any of its lines not yet read."""
+    _retraction("restore", source, reason)
+
+
+def _retraction(action: str, source: str, reason: str) -> None:
+    from .store import retract as retraction
+    from .store.audit import default_actor
+
+    store = open_store()
+    try:
+        changed = getattr(retraction, action)(store, source, reason=reason, actor=default_actor())
+    except StoreError as exc:
+        raise fail(str(exc), 2)
+    finally:
+        store.close()
+    done = "retracted" if action == "retract" else "restored"
+    err.print(f"{done}: source {', '.join(map(str, changed))}"
+              + (" (with the media attached to it)" if len(changed) > 1 else ""))
+
+
 @app.command()
 def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
     """What the store holds: counts, sources, languages."""
@@ -391,8 +427,10 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
     kinds = dict(store.conn.execute(
         "SELECT kind, count(*) FROM utterances GROUP BY kind ORDER BY 2 DESC").fetchall())
     if as_json:
+        retracted = [r[0] for r in store.conn.execute("SELECT source_id FROM retracted ORDER BY source_id")]
         print(json.dumps({"store": str(store.path), "schema_version": store.schema_version,
-                          **counts, "languages": langs, "kinds": kinds}, ensure_ascii=False))
+                          **counts, "languages": langs, "kinds": kinds, "retracted_sources": retracted},
+                         ensure_ascii=False))
         return
     console.print(f"[bold]{store.path}[/] (schema v{store.schema_version})")
     console.print("  " + ", ".join(f"{v} {k}" for k, v in counts.items()))
@@ -404,9 +442,11 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
     for row in store.conn.execute(
             "SELECT s.id, s.sha256, s.original_name, s.kind, s.reader, s.contributor,"
             " coalesce(s.captured_at, s.published_at) AS at,"
-            " (SELECT count(*) FROM utterances u WHERE u.source_id = s.id) AS n"
+            " (SELECT count(*) FROM utterances u WHERE u.source_id = s.id) AS n,"
+            " s.id IN (SELECT source_id FROM retracted) AS gone"
             " FROM sources s ORDER BY s.id"):
-        table.add_row(str(row["id"]), row["sha256"][:12], row["original_name"], row["kind"],
+        name = escape(row["original_name"]) + (" [red](retracted)[/]" if row["gone"] else "")
+        table.add_row(str(row["id"]), row["sha256"][:12], name, row["kind"],
                       row["reader"], str(row["n"]), (row["at"] or "")[:10], row["contributor"] or "")
     console.print(table)
 

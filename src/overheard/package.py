@@ -61,7 +61,8 @@ def build_package(store: Store, out: Path, *, source_ids: list[int] | None = Non
     if source_ids:
         sources = [store.conn.execute("SELECT * FROM sources WHERE id = ?", (i,)).fetchone() for i in source_ids]
     else:
-        sources = store.conn.execute("SELECT * FROM sources ORDER BY id").fetchall()
+        sources = store.conn.execute("SELECT * FROM sources WHERE id NOT IN (SELECT source_id FROM retracted)"
+                                     " ORDER BY id").fetchall()
     if not sources:
         raise PackageError(f"{store.path}: no sources to package")
     members: list[dict] = []

@@ -364,10 +364,37 @@ def install(app: FastAPI) -> None:
                             " ORDER BY id", (src["run_id"], sid, sid)).fetchall()
         processing = conn.execute("SELECT * FROM processing WHERE source_id = ?", (sid,)).fetchone()
         timeline = _timeline(src, rows[:200]) if src["duration_s"] else ""
+        # a messenger export's media are sources of their own: their transcripts shown in the thread
+        attached: dict[int, list[dict]] = {}
+        for child in conn.execute(
+                "SELECT c.id, c.original_name, json_extract(c.meta, '$.parent.utterance_id') AS uid,"
+                " json_extract(c.meta, '$.parent.media_type') AS media,"
+                " (SELECT group_concat(u.text, ' / ') FROM (SELECT text FROM utterances WHERE source_id = c.id"
+                "  ORDER BY seq) u) AS transcript,"
+                " (SELECT status FROM processing WHERE source_id = c.id) AS pstatus"
+                " FROM sources c WHERE json_extract(c.meta, '$.parent.source_id') = ? ORDER BY c.id", (sid,)):
+            attached.setdefault(child["uid"], []).append(dict(child))
+        retractions = conn.execute("SELECT * FROM retractions WHERE source_id = ? ORDER BY id", (sid,)).fetchall()
         return page(request, "source.html", {
             "src": src, "rows": rows[:200], "total": total, "runs": runs, "processing": processing,
-            "meta": json.loads(src["meta"] or "{}"), "timeline": timeline,
+            "meta": json.loads(src["meta"] or "{}"), "timeline": timeline, "attached": attached,
+            "retractions": retractions, "retracted": retractions and retractions[-1]["action"] == "retract",
             "next_after": rows[199]["seq"] if len(rows) > 200 else None})
+
+    @app.post("/admin/source/{sid}/{action}")
+    def source_retraction(request: Request, sid: int = ID(), action: str = "", form: dict = Depends(form_data)):
+        sess, user = require(request, "admin", form)
+        from ..store import StoreError
+        from ..store import retract as retraction
+        if action not in ("retract", "restore"):
+            raise WebError(404, f"{action}: not an action on a source")
+        try:
+            changed = getattr(retraction, action)(get_store(), str(sid), reason=form.get("reason") or "",
+                                                  actor=f"web:{user['name']}")
+        except StoreError as exc:
+            raise WebError(422, str(exc)) from None
+        word = "retracted" if action == "retract" else "restored"
+        return done(request, f"/source/{sid}", f"Source {', '.join(map(str, changed))} {word}.")
 
     # ------------------------------------------------------------------ dashboard
     @app.get("/dashboard")
