@@ -112,7 +112,9 @@ def corpus_stats(store: Store, opts: ReportOptions) -> dict:
     return {"utterances": row[0], "sources": row[1], "period": [row[2], row[3]],
             "transmissions": row[4] or 0, "messages": row[5] or 0, "boilerplate": row[6] or 0,
             "languages": langs, "kinds": kinds, "audio_hours": audio_s / 3600, "speech_hours": speech_s / 3600,
-            "source_list": sources}
+            "source_list": sources, "retracted": [dict(r) for r in store.conn.execute(
+                "SELECT t.source_id, s.original_name, s.sha256, t.reason, t.actor, t.at FROM retracted t"
+                " JOIN sources s ON s.id = t.source_id ORDER BY t.source_id")]}
 
 
 def strongest_evidence(store: Store, opts: ReportOptions, version: str) -> dict[str, list[Evidence]]:
