@@ -195,3 +195,63 @@ def test_export_attachment_outside_the_folder_is_refused(store, tmp_path):
     assert [r.status for r in results] == ["added", "failed"]
     assert "resolves outside the export folder" in results[1].message
     assert store.counts()["sources"] == 1
+
+
+# -- zip archives ------------------------------------------------------------------------------
+
+def _zip_of_export(tmp_path, extra=()):
+    import zipfile
+    out = tmp_path / "collection.zip"
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for f in sorted((REPO / "examples" / "telegram").rglob("*")):
+            if f.is_file():
+                z.write(f, f"case/{f.relative_to(REPO / 'examples').as_posix()}")
+        z.writestr("case/letter.txt", "Мама, нас обманули, сказали что учения.".encode("cp1251"))
+        for name, data in extra:
+            z.writestr(name, data)
+    return out
+
+
+def test_zip_archive_members_become_sources_with_their_path_in_provenance(store, tmp_path):
+    import zipfile
+    link = zipfile.ZipInfo("case/evil-link")
+    link.external_attr = (0o120777 << 16)
+    zpath = _zip_of_export(tmp_path, extra=[("../../escape.txt", "x"), ("/abs.txt", "y")])
+    with zipfile.ZipFile(zpath, "a") as z:
+        z.writestr(link, "/etc/passwd")
+    results = ingest_paths(store, [zpath], IngestOptions(contributor="C"))
+    top = results[0]
+    assert top.status == "added" and top.message.startswith("zip archive,") and "3 refused" in top.message
+    lines = {}
+    for r in results[1:]:     # a media file is reported added (with its message) and skipped (in the walk)
+        key = r.path.as_posix().split("!/", 1)[-1]
+        if key not in lines or r.status == "added":
+            lines[key] = r
+    assert lines["../../escape.txt"].status == "failed" and "unsafe path" in lines["../../escape.txt"].message
+    assert "symbolic link" in lines["case/evil-link"].message
+    assert lines["case/letter.txt"].status == "added"
+    assert lines["case/telegram/ChatExport_2022-03-05/result.json"].status == "added"
+    assert lines["case/telegram/ChatExport_2022-03-05/voice_messages/audio_1@05-03-2022_14-02-00.ogg"].status == "added"
+    letter = store.conn.execute("SELECT original_path, meta, contributor FROM sources"
+                                " WHERE original_name = 'letter.txt'").fetchone()
+    assert letter["original_path"] == f"{zpath.resolve()}!/case/letter.txt" and letter["contributor"] == "C"
+    meta = json.loads(letter["meta"])
+    assert meta["archive"] == {"source_id": top.source_id, "sha256": top.sha256, "name": "collection.zip",
+                               "member": "case/letter.txt"}
+    assert meta["encoding"] == "cp1251"
+    zrow = store.conn.execute("SELECT reader, kind FROM sources WHERE id = ?", (top.source_id,)).fetchone()
+    assert tuple(zrow) == ("zip-archive", "archive")
+    assert verify_store(store).ok
+    assert not (tmp_path / "escape.txt").exists()
+    # the same archive again adds nothing
+    assert ingest_paths(store, [zpath])[0].status == "present"
+
+
+def test_zip_bomb_is_refused_from_its_directory(store, tmp_path):
+    import zipfile
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("zeros.txt", b"\0" * (40 * 2**20))         # 40 MiB of zeros deflate to ~40 KiB
+    [r] = ingest_paths(store, [bomb])
+    assert r.status == "failed" and "zip bomb" in r.message
+    assert store.counts()["sources"] == 0

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 from ..index.terms import index_terms
 from ..store import Store, sha256_file
 from ..store.db import DB_NAME
-from . import attachments, audio, capture
+from . import archive, attachments, audio, capture
 from .language import detect_language
 from .readers import KINDS, IngestError, ParsedSource, parse_time
 from .readers import html, messages, news, plaintext, subtitles, telegram, transcript, whatsapp
@@ -51,6 +51,7 @@ class IngestOptions:
     channel_step: float | None = None       # captures: channel raster in Hz (12500 or 25000)
     channels: list[float] | None = None     # captures: explicit channel frequencies in Hz
     demod: str | None = None                # captures: nfm (default) or am
+    archive: dict | None = None             # set for the members of a zip (see archive.origin)
 
     def __post_init__(self):
         if self.kind is not None and self.kind not in KINDS:
@@ -65,7 +66,9 @@ class IngestOptions:
 
     def params(self) -> dict:
         """The options recorded on the ingest run (lineage)."""
-        out = {k: v for k, v in self.__dict__.items() if k != "columns" and v is not None}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("columns", "archive") and v is not None}
+        if self.archive:      # the temporary folder it was unpacked to is not lineage
+            out["archive"] = {k: v for k, v in self.archive.items() if k not in ("root", "path")}
         cols = {k: v for k, v in self.columns.__dict__.items() if v}
         if cols:
             out["columns"] = cols
@@ -311,6 +314,9 @@ def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> 
             raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
         if path.stat().st_size == 0:
             raise IngestError("empty file")
+        if archive.is_archive(path):
+            return archive.ingest_archive(store, path, opts, FileResult,
+                                          lambda st, folder, o: ingest_paths(st, [folder], o))
         if capture.is_capture(path, opts.iq_wav):
             return capture.ingest_capture(store, path, opts, FileResult)
         if audio.is_audio(path):
@@ -407,14 +413,15 @@ def _utterance_rows(parsed: ParsedSource, opts: IngestOptions) -> list[tuple]:
 
 def _insert_source(store, conn, path, data, sha, parsed, opts, run_id) -> int:
     from ..store import utc_now
+    original_path, extra = archive.origin(path, opts)
     cur = conn.execute(
         "INSERT INTO sources(sha256, size, media_type, reader, kind, original_name, original_path,"
         " title, url, published_at, captured_at, frequency_hz, channel, receiver, contributor,"
         " note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (sha, len(data), parsed.media_type, parsed.reader, parsed.kind, path.name,
-         str(path.resolve()), parsed.title, parsed.url or opts.url, parsed.published_at, opts.captured_at,
+         original_path, parsed.title, parsed.url or opts.url, parsed.published_at, opts.captured_at,
          opts.frequency_hz, opts.channel, opts.receiver, opts.contributor, opts.note,
-         json.dumps(parsed.meta, ensure_ascii=False, sort_keys=True), utc_now(), run_id))
+         json.dumps({**parsed.meta, **extra}, ensure_ascii=False, sort_keys=True), utc_now(), run_id))
     return cur.lastrowid
 
 
@@ -489,6 +496,13 @@ def plan_file(store: Store | None, path: Path, opts: IngestOptions) -> FileResul
             raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
         if path.stat().st_size == 0:
             raise IngestError("empty file")
+        if archive.is_archive(path):
+            import zipfile
+            with zipfile.ZipFile(path) as z:
+                infos = [i for i in z.infolist() if not i.is_dir()]
+            refused = sum(1 for i in infos if archive.unsafe_member(i))
+            return FileResult(path, "would add", f"zip archive, {len(infos) - refused} member(s) to unpack and"
+                                                 f" ingest{f', {refused} refused' if refused else ''}")
         if capture.is_capture(path, opts.iq_wav):
             return FileResult(path, "would add", "SDR capture (capture reader; `overheard process` channelises it)")
         if audio.is_audio(path):

@@ -57,6 +57,9 @@ def ingest_audio(store: Store, path: Path, opts, result_cls, parent: dict | None
             "mode": mode_for(kind), "lang": opts.lang}
     if parent:
         meta["parent"] = parent
+    from .archive import origin
+    original_path, extra = origin(path, opts)
+    meta.update(extra)
     created = False
     size = path.stat().st_size
     try:
@@ -69,7 +72,7 @@ def ingest_audio(store: Store, path: Path, opts, result_cls, parent: dict | None
                 "INSERT INTO sources(sha256, size, media_type, reader, kind, original_name, original_path,"
                 " url, captured_at, frequency_hz, channel, receiver, sample_rate, duration_s, contributor,"
                 " note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sha, size, f"audio/{info.codec}", NAME, kind, path.name, str(path.resolve()), opts.url,
+                (sha, size, f"audio/{info.codec}", NAME, kind, path.name, original_path, opts.url,
                  opts.captured_at, opts.frequency_hz, opts.channel, opts.receiver, info.sample_rate,
                  info.duration_s, opts.contributor, opts.note, json.dumps(meta, sort_keys=True), utc_now(),
                  run_id))

@@ -71,6 +71,9 @@ def ingest_capture(store: Store, path: Path, opts, result_cls):
             "channel_step": opts.channel_step, "channels": opts.channels, "demod": opts.demod,
             "lang": opts.lang, "mode": "radio",
             "files": {role: {"name": f.name, "sha256": hashes[role]} for f, role in files}}
+    from .archive import origin
+    original_path, extra = origin(path, opts)
+    meta.update(extra)
     created: list[str] = []
     try:
         with store.transaction() as conn:
@@ -83,7 +86,7 @@ def ingest_capture(store: Store, path: Path, opts, result_cls):
                 " captured_at, frequency_hz, channel, receiver, sample_rate, duration_s, contributor, note,"
                 " meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (sha, path.stat().st_size, "application/x-sigmf" if cap.kind.startswith("sigmf") else
-                 "application/octet-stream", NAME, opts.kind or "radio", path.name, str(path.resolve()),
+                 "application/octet-stream", NAME, opts.kind or "radio", path.name, original_path,
                  start, cap.center_freq, opts.channel, opts.receiver, int(cap.sample_rate), cap.duration_s,
                  opts.contributor, opts.note, json.dumps(meta, sort_keys=True), utc_now(), run_id)).lastrowid
             for f, role in files:

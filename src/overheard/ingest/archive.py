@@ -1,0 +1,152 @@
+"""Zip archives (how exports and collections are passed around): the zip is kept as evidence,
+and each member is ingested as a source of its own by the reader it would get on disk, with the
+archive and the member's path in its provenance (``original_path`` = ``archive.zip!/member``,
+``meta.archive``).
+
+Unpacking is bounded before anything is extracted: members with absolute paths, ``..`` parts,
+backslashes, drive letters or symlink entries are refused one by one (each one line); an archive
+over MAX_MEMBERS members, MAX_TOTAL bytes unpacked, or any member inflating more than MAX_RATIO
+times past RATIO_FLOOR bytes (a zip bomb) is refused whole, from its directory alone. Members
+are copied out in chunks with their declared size enforced, to a temporary folder removed after.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+from ..store import Store, sha256_file, utc_now
+from ..store.evidence import EvidenceChanged
+
+NAME, VERSION = "zip-archive", "1"
+MAX_MEMBERS = 100_000
+MAX_TOTAL = 16 * 2**30
+MAX_RATIO = 1000
+RATIO_FLOOR = 10 * 2**20
+_CHUNK = 2**20
+
+
+def is_archive(path: Path) -> bool:
+    return path.suffix.lower() == ".zip" and zipfile.is_zipfile(path)
+
+
+def unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    """Why a member may not be unpacked, or None."""
+    name = info.filename
+    parts = name.split("/")
+    if name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":") or any(p == ".." for p in parts):
+        return "unsafe path (absolute, '..', backslash or drive letter)"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "symbolic link inside the archive"
+    if info.flag_bits & 0x1:
+        return "encrypted member (no password support)"
+    return None
+
+
+def _bomb(infos: list[zipfile.ZipInfo]) -> str | None:
+    if len(infos) > MAX_MEMBERS:
+        return f"{len(infos):,} members, over the {MAX_MEMBERS:,} limit"
+    total = sum(i.file_size for i in infos)
+    if total > MAX_TOTAL:
+        return f"{total / 2**30:,.1f} GiB unpacked, over the {MAX_TOTAL // 2**30} GiB limit"
+    for i in infos:
+        if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            return (f"member {i.filename} inflates {i.compress_size:,} → {i.file_size:,} bytes"
+                    f" (over {MAX_RATIO}×: a zip bomb?)")
+    return None
+
+
+def _extract(z: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with z.open(info) as src, open(dest, "wb") as out:
+        while chunk := src.read(_CHUNK):
+            written += len(chunk)
+            if written > info.file_size:          # the directory lied about the size
+                raise zipfile.BadZipFile(f"member {info.filename} is larger than its header says")
+            out.write(chunk)
+
+
+def ingest_archive(store: Store, path: Path, opts, result_cls, ingest_folder: Callable) -> object:
+    """Keep the zip as evidence, then ingest its members with ``ingest_folder(store, folder,
+    opts)`` (the caller's folder ingest: one reader per file, exports with their media)."""
+    from dataclasses import replace
+
+    try:
+        sha = sha256_file(path)
+        with zipfile.ZipFile(path) as z:
+            infos = [i for i in z.infolist() if not i.is_dir()]
+    except (OSError, zipfile.BadZipFile) as exc:
+        return result_cls(path, "failed", f"not a readable zip archive ({exc})")
+    existing = store.source_by_sha(sha)
+    if existing is not None:
+        return result_cls(path, "present", f"already present as source {existing['id']}", sha, existing["id"])
+    bomb = _bomb(infos)
+    if bomb:
+        return result_cls(path, "failed", f"zip archive refused: {bomb}", sha)
+    refused = [(i, why) for i in infos if (why := unsafe_member(i))]
+    members = [i for i in infos if not unsafe_member(i)]
+    created = False
+    size = path.stat().st_size
+    original_path, extra = origin(path, opts)          # a zip inside a zip: outer.zip!/inner.zip
+    try:
+        with store.transaction() as conn:
+            run_id = store.start_run("ingest", component=NAME, component_version=VERSION, params=opts.params())
+            meta = {"members": len(infos), "refused": len(refused), **extra}
+            source_id = conn.execute(
+                "INSERT INTO sources(sha256, size, media_type, reader, kind, original_name, original_path, url,"
+                " captured_at, contributor, note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sha, size, "application/zip", NAME, "archive", path.name, original_path, opts.url,
+                 opts.captured_at, opts.contributor, opts.note, json.dumps(meta, sort_keys=True), utc_now(),
+                 run_id)).lastrowid
+            created = store.evidence.put_file(path, sha)
+            store.finish_run(run_id)
+            store.audit("ingest", f"source:{sha}", {
+                "source_id": source_id, "sha256": sha, "size": size, "original_name": path.name,
+                "reader": NAME, "kind": "archive", "run_id": run_id, "contributor": opts.contributor,
+                "members": len(infos)}, seal={"sources": [source_id]})
+    except EvidenceChanged as exc:
+        return result_cls(path, "failed", str(exc).replace(f"{path.name} ", "", 1), sha)
+    except BaseException:
+        if created:
+            store.evidence.remove(sha)
+        raise
+    result = result_cls(path, "added", f"zip archive, {len(members)} member(s) unpacked"
+                        + (f", {len(refused)} refused" if refused else ""), sha, source_id, 0)
+    result.children = [result_cls(Path(f"{path}!/{i.filename}"), "failed", f"refused: {why}") for i, why in refused]
+    work = Path(tempfile.mkdtemp(prefix="overheard-zip-"))
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in members:
+                try:
+                    _extract(z, info, work / info.filename)
+                except (OSError, zipfile.BadZipFile, RuntimeError) as exc:
+                    result.children.append(result_cls(Path(f"{path}!/{info.filename}"), "failed",
+                                                      f"cannot unpack ({exc})"))
+        link = {"source_id": source_id, "sha256": sha, "name": path.name, "path": original_path,
+                "root": str(work)}
+        for child in ingest_folder(store, work, replace(opts, archive=link)):
+            try:
+                shown = Path(f"{path}!/{child.path.relative_to(work).as_posix()}")
+            except ValueError:
+                shown = child.path
+            child.path = shown
+            result.children.append(child)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def origin(path: Path, opts) -> tuple[str, dict]:
+    """(original_path, meta to add) for a file: inside an archive, ``archive.zip!/member``."""
+    link = getattr(opts, "archive", None)
+    if not link:
+        return str(path.resolve()), {}
+    member = path.relative_to(Path(link["root"])).as_posix()
+    return f"{link['path']}!/{member}", {"archive": {"source_id": link["source_id"], "sha256": link["sha256"],
+                                                    "name": link["name"], "member": member}}
