@@ -74,6 +74,12 @@ def test_export_media_is_transcribed_in_call_mode(store):
     modes = {json.loads(r[0])["mode"] for r in store.conn.execute(
         "SELECT r.params FROM runs r WHERE r.stage = 'process'")}
     assert modes == {"call"}
+    # the report shows what was said in each voice/video message, tied to its message
+    from overheard.report.data import ReportOptions
+    from overheard.report.html import render_html
+    html_text, _ = render_html(store, ReportOptions())
+    section = html_text[html_text.index("Voice and video messages"):]
+    assert texts[0][:40] in section and "video message in result.json message 104" in section
 
 
 def test_whatsapp_exports_android_and_ios(store):

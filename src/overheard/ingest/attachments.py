@@ -82,7 +82,8 @@ def resolve(path: Path, parsed: ParsedSource) -> tuple[list[tuple[dict, Path]], 
         if real in seen:
             continue
         seen.add(real)
-        (speech if att.get("speech") else kept).append((att, real))
+        # the checked path as the export names it (reports read like the export's own layout)
+        (speech if att.get("speech") else kept).append((att, path.parent / ref))
     return speech, kept, problems
 
 

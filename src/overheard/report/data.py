@@ -112,9 +112,32 @@ def corpus_stats(store: Store, opts: ReportOptions) -> dict:
     return {"utterances": row[0], "sources": row[1], "period": [row[2], row[3]],
             "transmissions": row[4] or 0, "messages": row[5] or 0, "boilerplate": row[6] or 0,
             "languages": langs, "kinds": kinds, "audio_hours": audio_s / 3600, "speech_hours": speech_s / 3600,
-            "source_list": sources, "retracted": [dict(r) for r in store.conn.execute(
+            "source_list": sources, "media_messages": _media_messages(store, [s["id"] for s in sources]),
+            "retracted": [dict(r) for r in store.conn.execute(
                 "SELECT t.source_id, s.original_name, s.sha256, t.reason, t.actor, t.at FROM retracted t"
                 " JOIN sources s ON s.id = t.source_id ORDER BY t.source_id")]}
+
+
+def _media_messages(store: Store, source_ids: list[int]) -> list[dict]:
+    """Voice and video messages of messenger exports in the selection: the message they were
+    attached to, and what was said in them (transcript and English gloss), in time order."""
+    if not source_ids:
+        return []
+    out = []
+    for r in store.conn.execute(
+            "SELECT s.id, s.sha256, s.original_name, s.captured_at, s.meta FROM sources s"
+            f" WHERE s.id IN ({','.join('?' * len(source_ids))})"
+            " AND json_extract(s.meta, '$.parent.source_id') IS NOT NULL ORDER BY s.captured_at, s.id", source_ids):
+        parent = json.loads(r["meta"])["parent"]
+        lines = store.conn.execute(
+            "SELECT u.text, (SELECT g.text FROM glosses g WHERE g.utterance_id = u.id ORDER BY g.id DESC LIMIT 1)"
+            " FROM utterances u WHERE u.source_id = ? ORDER BY u.seq", (r["id"],)).fetchall()
+        out.append({"id": r["id"], "sha256": r["sha256"], "name": r["original_name"], "at": r["captured_at"],
+                    "export": parent.get("name"), "message": parent.get("message_id") or parent.get("line_no"),
+                    "sender": parent.get("sender"), "chat": parent.get("chat"), "media": parent.get("media_type"),
+                    "transcript": " ".join(t for t, _ in lines if t),
+                    "gloss": " ".join(g for _, g in lines if g) or None})
+    return out
 
 
 def strongest_evidence(store: Store, opts: ReportOptions, version: str) -> dict[str, list[Evidence]]:
