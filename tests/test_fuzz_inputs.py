@@ -30,10 +30,19 @@ _LINE = st.one_of(
                      "Source: Mirror", "", "---", '"Мне страшно," he said.', "Published: yesterday",
                      "######## START OF 00:00 ########", "id,text,time", "text\tsender",
                      '{"text": "привет", "time": "2022-03-01T10:00:00Z"}', '{"text": 5}', "[1, 2]",
-                     '{"text": "x", "time": 1e300}', "Date: 32.13.2022"]),
+                     '{"text": "x", "time": 1e300}', "Date: 32.13.2022",
+                     # messenger exports, subtitles, web pages (issue 14)
+                     '{"name": "x", "messages": [{"id": 1, "type": "message", "text": ["a", {"type": "bold"}]}]}',
+                     '{"messages": [{"id": "z", "date_unixtime": "1e99", "file": "../x.ogg", "text": 5}]}',
+                     '{"chats": {"list": [{"messages": [null, 3, {"text": [{"text": 1}]}]}]}}',
+                     "12/31/21, 11:59 PM - Иван: привет", "[06.03.22, 10:01:05] Иван: <attached: a.opus>",
+                     "31.02.2022, 25:61 - A: b", "3/6/22, 10:02 AM - B: PTT-1.opus (file attached)",
+                     "WEBVTT", "00:00:01,000 --> 00:00:02,000", "00:00:05.000 --> 00:00:01.000",
+                     "<v Иван>Воды нет", "<html><body><p>Текст статьи</p></body></html>", "<nav>menu</nav>"]),
 )
 _DOC = st.lists(_LINE, max_size=12).map("\n".join)
-_NAMES = ["a.txt", "a.jsonl", "a.csv", "a.tsv", "final_ru.txt", "a.md"]
+_NAMES = ["a.txt", "a.jsonl", "a.csv", "a.tsv", "final_ru.txt", "a.md", "result.json", "a.srt", "a.vtt",
+          "a.html", "chat.txt"]
 
 
 def _assert_clean(fn):
@@ -48,7 +57,8 @@ def _assert_clean(fn):
 
 @given(data=st.one_of(st.binary(max_size=1500), _DOC.map(lambda s: s.encode("utf-8"))),
        name=st.sampled_from(_NAMES),
-       fmt=st.sampled_from(["auto", "news", "messages", "text", "transcript"]))
+       fmt=st.sampled_from(["auto", "news", "messages", "text", "transcript", "telegram", "whatsapp",
+                            "subtitles", "html"]))
 def test_readers_give_a_result_or_one_clear_error(tmp_path_factory, data, name, fmt):
     from overheard.ingest import IngestOptions, parse_file
     folder = tmp_path_factory.mktemp("fuzz")

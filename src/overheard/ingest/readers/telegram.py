@@ -113,7 +113,7 @@ def read(text: str, *, kind: str | None = None) -> ParsedSource:
     local_dates = 0
     chats = _chats(data)
     for chat in chats:
-        chat_name = chat.get("name") or (f"chat {chat.get('id')}" if chat.get("id") is not None else "chat")
+        chat_name = str(chat.get("name") or (f"chat {chat.get('id')}" if chat.get("id") is not None else "chat"))
         for msg in chat["messages"]:
             if not isinstance(msg, dict) or msg.get("type", "message") != "message":
                 continue
@@ -140,10 +140,11 @@ def read(text: str, *, kind: str | None = None) -> ParsedSource:
             if att is not None:
                 meta["attachment"] = {k: v for k, v in att.items() if v is not None}
                 attachments.append({**att, "seq": len(utterances) + 1, "message_id": mid, "chat": chat_name,
-                                    "captured_at": when, "sender": msg.get("from")})
+                                    "captured_at": when, "sender": str(msg["from"]) if msg.get("from") else None})
+            sender = msg.get("from") or msg.get("actor")
             utterances.append(ParsedUtterance(
                 text=body.strip(), captured_at=when, time_basis="sent" if when else None,
-                speaker=msg.get("from") or msg.get("actor"), channel=chat_name, meta=meta))
+                speaker=str(sender) if sender is not None else None, channel=chat_name, meta=meta))
     if not utterances:
         raise IngestError("Telegram export: no messages with text or media")
     meta = {"chats": [c.get("name") for c in chats], "messages": len(utterances),
@@ -152,7 +153,7 @@ def read(text: str, *, kind: str | None = None) -> ParsedSource:
         meta["problems"] = problems[:50]
     if local_dates:
         meta["local_dates"] = f"{local_dates} message(s) had only a local 'date' (taken as UTC)"
-    title = chats[0].get("name") if len(chats) == 1 else f"Telegram export ({len(chats)} chats)"
+    title = str(chats[0].get("name") or "") or None if len(chats) == 1 else f"Telegram export ({len(chats)} chats)"
     parsed = ParsedSource(reader=NAME, reader_version=VERSION, media_type="application/x-telegram-export+json",
                           kind=kind or "message", utterances=utterances, title=title, meta=meta,
                           attachments=attachments)
