@@ -196,8 +196,9 @@ def _hz(value: str, what: str) -> float:
 # --------------------------------------------------------------------------- search
 @app.command()
 def search(
-    query: str = typer.Argument(..., help='Words (any inflected form matches); "quoted phrase" matches literally;'
-                                ' an English query also searches the English gloss.'),
+    query: str = typer.Argument(..., help='Words (any inflected form matches, all required); "quoted phrase"'
+                                ' matches literally; word* a prefix; OR between alternatives; NOT word or -word'
+                                ' excludes. An English query also searches the English gloss.'),
     kind: Optional[str] = typer.Option(None, help="Only this kind of source."),
     source: Optional[str] = typer.Option(None, help="Only this source (id or SHA-256 prefix)."),
     lang: Optional[str] = typer.Option(None, help="Only utterances in this language."),
@@ -211,29 +212,37 @@ def search(
     offset: int = typer.Option(0, help="Skip this many hits (paging)."),
     order: str = typer.Option("rank", help="rank (relevance among the newest 2,000 matches) | newest | time (capture time)."),
     boilerplate: bool = typer.Option(False, "--boilerplate", help="Include site boilerplate."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per hit."),
+    scope: str = typer.Option("both", "--in", help="Where to look: text | gloss (the English gloss) | both."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per hit (the total goes to standard error)."),
 ):
     """Full-text search over every utterance, aware of Russian/Ukrainian word forms."""
-    from .index.search import Filters, SearchError
+    from .index.search import Filters, SearchError, count_matches, parse_query
     from .index.search import search as run_search
     from .ingest.readers.base import IngestError, parse_time
 
     store = open_store()
     try:
+        _check_filter_values(store, kind=kind, code=code, stance=stance, status=status, lang=lang)
         filters = Filters(kind=kind, lang=lang, code=code, stance=stance, status=status, channel=channel,
                           since=parse_time(since, what="--since") if since else None,
                           until=_until(until) if until else None)
         if source:
             filters.source_id = store.resolve_source(source)["id"]
         hits = run_search(store.conn, query, filters, limit=limit, offset=offset, order=order,
-                          include_boilerplate=boilerplate)
+                          include_boilerplate=boilerplate, scope=scope)
+        filters.include_boilerplate = boilerplate
+        total = count_matches(store.conn, parse_query(query, lang), filters, scope=scope, bound=COUNT_BOUND)
     except (SearchError, StoreError, IngestError) as exc:
         raise fail(str(exc), 2)
+    said = f"more than {COUNT_BOUND:,}" if total > COUNT_BOUND else f"{total:,}"
+    shown = f"{offset + 1}–{offset + len(hits)} of {said}" if hits else f"0 of {said}"
     if as_json:
         for hit in hits:
             print(json.dumps(hit.to_dict(), ensure_ascii=False))
+        err.print(f"{shown} hit(s) for {query!r}")
         return
-    table = Table(title=f"{len(hits)} hit(s) for {query!r}", show_lines=False)
+    table = Table(title=f"{shown} hit(s) for {query!r}" + (f" (in {scope})" if scope != "both" else ""),
+                  show_lines=False)
     for col in ("id", "source", "kind", "lang", "when", "snippet"):
         table.add_column(col, overflow="fold", no_wrap=col in ("source", "when"))
     for hit in hits:
@@ -245,6 +254,26 @@ def search(
         table.add_row(str(hit.utterance_id), hit.source_sha256[:12], hit.kind, hit.lang,
                       (hit.captured_at or "")[:16].replace("T", " "), marked)
     console.print(table)
+
+
+COUNT_BOUND = 1000     # totals are exact up to this many matches
+
+
+def _check_filter_values(store: Store, **values) -> None:
+    """An unknown filter value is an error listing the valid ones — never a silent '0 hits'."""
+    from .analyse.indicators import CODES, STANCES
+    from .ingest.readers import KINDS
+    valid = {"kind": KINDS, "code": CODES, "stance": STANCES, "status": ("confirmed", "rejected", "machine")}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name == "lang":
+            langs = [r[0] for r in store.conn.execute("SELECT DISTINCT lang FROM utterances ORDER BY lang")]
+            if value not in langs:
+                raise StoreError(f"--lang {value!r}: no utterance in this store has that language"
+                                 f" (present: {', '.join(langs) or 'none'})")
+        elif value not in valid[name]:
+            raise StoreError(f"--{name} {value!r}: expected one of {', '.join(valid[name])}")
 
 
 def _until(value: str) -> str:

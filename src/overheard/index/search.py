@@ -119,37 +119,108 @@ def _quote(term: str) -> str:
 @dataclass
 class ParsedQuery:
     match: str
-    words: list[tuple[str, set[str], set[str]]]   # (surface, lemmas, roots)
+    words: list[tuple[str, set[str], set[str]]]   # (surface, lemmas, roots) of the wanted words
     phrases: list[str]
     gloss_match: str | None = None                # FTS5 query over gloss_fts (Latin-script queries)
+    prefixes: list[str] = field(default_factory=list)
+
+
+# "phrase"(*), word(*), -word, OR, NOT, AND (implicit between terms)
+TOKEN_RE = re.compile(r'(-?)"([^"]*)"(\*?)|(\S+)')
+
+
+def _tokens(query: str) -> list[tuple[str, str, bool, bool]]:
+    """(kind, text, negated, prefix) with kind word|phrase|OR|NOT|AND."""
+    if query.count('"') % 2:
+        raise SearchError(f"query {query!r}: a quotation mark is not closed")
+    out = []
+    for m in TOKEN_RE.finditer(query):
+        neg, phrase, star, bare = m.groups()
+        if bare is None:
+            out.append(("phrase", phrase, bool(neg), bool(star)))
+        elif bare in ("OR", "NOT", "AND"):
+            out.append((bare, bare, False, False))
+        else:
+            negated = bare.startswith("-") and len(bare) > 1
+            body = bare[1:] if negated else bare
+            out.append(("word", body.rstrip("*"), negated, body.endswith("*") and len(body) > 1))
+    return out
+
+
+def _term(kind: str, text: str, prefix: bool, lang: str | None, words: list, phrases: list, prefixes: list,
+          wanted: bool) -> tuple[str | None, str | None]:
+    """(FTS5 clause over utterances_fts, clause over gloss_fts) for one term; None when it has no words."""
+    tokens = [m.group().lower() for m in WORD_RE.finditer(text)]
+    if not tokens:
+        return None, None
+    star = " *" if prefix else ""
+    if kind == "phrase" or len(tokens) > 1:
+        if wanted:
+            phrases.append(text)
+        q = _quote(" ".join(tokens))
+        return f"text : {q}{star}", f"{q}{star}"
+    word = tokens[0]
+    if prefix:
+        if wanted:
+            prefixes.append(word)
+        return f"(text : {_quote(word)} * OR search_lemmas : {_quote(word)} *)", f"{_quote(word)} *"
+    lemmas, roots = word_terms(word, lang or "")
+    if wanted:
+        words.append((word, set(lemmas), set(roots)))
+    alts = [f"text : {_quote(word)}", "search_lemmas : (" + " OR ".join(_quote(x) for x in lemmas) + ")"]
+    if roots:
+        alts.append("search_roots : (" + " OR ".join(_quote(x) for x in roots) + ")")
+    return "(" + " OR ".join(alts) + ")", _quote(word)
 
 
 def parse_query(query: str, lang: str | None = None) -> ParsedQuery:
-    clauses, words, phrases = [], [], []
-    for phrase, bare in PHRASE_RE.findall(query):
-        if phrase:
-            tokens = [m.group().lower() for m in WORD_RE.finditer(phrase)]
-            if tokens:
-                phrases.append(phrase)
-                clauses.append("text : " + _quote(" ".join(tokens)))
+    """Words match any inflected form; "a phrase" matches literally; word* matches a prefix;
+    terms are all required (AND); ``OR`` between terms gives alternatives (AND binds tighter);
+    ``NOT term`` or ``-term`` excludes. A malformed query raises SearchError naming the problem."""
+    words: list = []
+    phrases: list = []
+    prefixes: list = []
+    groups: list[tuple[list, list]] = [([], [])]       # per OR-group: (wanted, excluded) clause pairs
+    negate_next = False
+    tokens = _tokens(query)
+    for i, (kind, text, negated, prefix) in enumerate(tokens):
+        if kind == "OR":
+            if negate_next or not (groups[-1][0] or groups[-1][1]) or i == len(tokens) - 1:
+                raise SearchError(f"query {query!r}: OR needs a term on each side")
+            groups.append(([], []))
             continue
-        for match in WORD_RE.finditer(bare):
-            word = match.group().lower()
-            lemmas, roots = word_terms(word, lang or "")
-            words.append((word, set(lemmas), set(roots)))
-            alts = [f"text : {_quote(word)}",
-                    "search_lemmas : (" + " OR ".join(_quote(x) for x in lemmas) + ")"]
-            if roots:
-                alts.append("search_roots : (" + " OR ".join(_quote(x) for x in roots) + ")")
-            clauses.append("(" + " OR ".join(alts) + ")")
-    if not clauses:
+        if kind == "NOT":
+            if negate_next or i == len(tokens) - 1:
+                raise SearchError(f"query {query!r}: NOT needs a term after it")
+            negate_next = True
+            continue
+        if kind == "AND":
+            continue
+        excluded = negated or negate_next
+        negate_next = False
+        clause, gloss = _term(kind, text, prefix, lang, words, phrases, prefixes, not excluded)
+        if clause is None:
+            continue
+        groups[-1][1 if excluded else 0].append((clause, gloss))
+    groups = [g for g in groups if g[0] or g[1]]
+    if not groups:
         raise SearchError(f"query {query!r} has no words to search for")
-    gloss_match = None
-    if LATIN_ONLY.match(query):
-        parts = [_quote(" ".join(m.group().lower() for m in WORD_RE.finditer(p))) for p in phrases]
-        parts += [_quote(w) for w, _, _ in words]
-        gloss_match = " AND ".join(x for x in parts if x != '""') or None
-    return ParsedQuery(" AND ".join(clauses), words, phrases, gloss_match)
+    for wanted, excluded in groups:
+        if not wanted:
+            raise SearchError(f"query {query!r}: a part with only excluded words (NOT/-) matches nothing;"
+                              " add a word to look for")
+
+    def expression(pick: int) -> str:
+        parts = []
+        for wanted, excluded in groups:
+            expr = " AND ".join(c[pick] for c in wanted)
+            for c in excluded:
+                expr = f"({expr}) NOT ({c[pick]})"
+            parts.append(f"({expr})" if len(groups) > 1 else expr)
+        return " OR ".join(parts)
+
+    gloss_match = expression(1) if LATIN_ONLY.match(query) else None
+    return ParsedQuery(expression(0), words, phrases, gloss_match, prefixes)
 
 
 def gloss_spans(gloss: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
@@ -181,6 +252,10 @@ def highlight_spans(text: str, lang: str, parsed: ParsedQuery) -> list[tuple[int
         start = lowered.find(phrase.lower())
         if start >= 0:
             spans.append((start, start + len(phrase)))
+    if parsed.prefixes:
+        for match in WORD_RE.finditer(text):
+            if match.group().lower().startswith(tuple(parsed.prefixes)):
+                spans.append(match.span())
     if parsed.words:
         for match in WORD_RE.finditer(text):
             word = match.group().lower()
@@ -215,9 +290,49 @@ RANK_WINDOW = 2000
 ORDERS = ("rank", "newest", "time")
 
 
+SCOPES = ("both", "text", "gloss")
+
+
+def _scoped(parsed: ParsedQuery | None, scope: str) -> ParsedQuery | None:
+    """The query as it applies to ``scope``: text only drops the gloss side; gloss only keeps it."""
+    if scope not in SCOPES:
+        raise SearchError(f"--in {scope!r}: expected one of {', '.join(SCOPES)}")
+    if parsed is None or scope == "both":
+        return parsed
+    if scope == "text":
+        return ParsedQuery(parsed.match, parsed.words, parsed.phrases, None, parsed.prefixes)
+    gloss = parsed.gloss_match or _gloss_expression(parsed)
+    return ParsedQuery("", parsed.words, parsed.phrases, gloss, parsed.prefixes)
+
+
+def _gloss_expression(parsed: ParsedQuery) -> str:
+    """A gloss query for a non-Latin query searched in the gloss only: its words, all required."""
+    parts = [_quote(w) for w, _, _ in parsed.words] + [_quote(p) for p in parsed.phrases]
+    return " AND ".join(parts) or '""'
+
+
+def count_matches(conn: sqlite3.Connection, parsed: ParsedQuery, filters: Filters, *, scope: str = "both",
+                  bound: int = 1000) -> int:
+    """How many utterances match, counted exactly up to ``bound``; ``bound + 1`` means more."""
+    parsed = _scoped(parsed, scope)
+    where, params = filter_sql(conn, filters)
+    sources = []
+    if parsed.match:
+        sources.append(("SELECT rowid AS id FROM utterances_fts WHERE utterances_fts MATCH ?", parsed.match))
+    if parsed.gloss_match:
+        sources.append(("SELECT rowid AS id FROM gloss_fts WHERE gloss_fts MATCH ?", parsed.gloss_match))
+    union = " UNION ".join(sql for sql, _ in sources)
+    sql = (f"SELECT count(*) FROM (SELECT m.id FROM ({union}) m JOIN utterances u ON u.id = m.id"
+           f" JOIN sources s ON s.id = u.source_id WHERE {' AND '.join(where) or '1'} LIMIT ?)")
+    try:
+        return conn.execute(sql, (*[q for _, q in sources], *params, bound + 1)).fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        raise SearchError(f"query: {exc}") from None
+
+
 def search_ids(conn: sqlite3.Connection, parsed: ParsedQuery | None, filters: Filters, *,
                order: str = "rank", limit: int = 20, offset: int = 0,
-               before_id: int | None = None) -> list[int]:
+               before_id: int | None = None, scope: str = "both") -> list[int]:
     """Utterance ids, best first. Without a query: every utterance the filters allow, newest
     first. ``order``: ``rank`` — bm25 relevance among the newest ``RANK_WINDOW`` matches
     (ranking every match of a word said in a third of a million transmissions costs
@@ -226,6 +341,7 @@ def search_ids(conn: sqlite3.Connection, parsed: ParsedQuery | None, filters: Fi
     time, newest first (sorts every match)."""
     if order not in ORDERS:
         raise SearchError(f"unknown order {order!r} (rank, newest or time)")
+    parsed = _scoped(parsed, scope)
     where, params = filter_sql(conn, filters)
     if parsed is None:
         if before_id is not None:
@@ -236,6 +352,8 @@ def search_ids(conn: sqlite3.Connection, parsed: ParsedQuery | None, filters: Fi
         return [r[0] for r in conn.execute(sql, (*params, limit, offset))]
     if parsed.gloss_match:
         return _search_with_gloss(conn, parsed, where, params, order, limit, offset, before_id)
+    if not parsed.match:
+        return []
     where.insert(0, "utterances_fts MATCH ?"); params.insert(0, parsed.match)
     if before_id is not None and order == "newest":
         where.append("f.rowid < ?"); params.append(before_id)
@@ -270,25 +388,28 @@ def _search_with_gloss(conn, parsed: ParsedQuery, where: list[str], params: list
     if before_id is not None and order == "newest":
         where.append("m.id < ?"); params.append(before_id)
     inner_order, window, outer_order = _order_terms("m.id", order, limit, offset)
+    text_side = (f"SELECT rowid AS id, {RANK} AS score FROM utterances_fts WHERE utterances_fts MATCH ? UNION ALL "
+                 if parsed.match else "")
     sql = ("SELECT c.id FROM (SELECT m.id AS id, min(m.score) AS score, u.captured_at AS at FROM ("
-           f"SELECT rowid AS id, {RANK} AS score FROM utterances_fts"
-           " WHERE utterances_fts MATCH ?"
-           " UNION ALL SELECT rowid AS id, 0.5 * bm25(gloss_fts) AS score FROM gloss_fts WHERE gloss_fts MATCH ?"
-           ") m JOIN utterances u ON u.id = m.id JOIN sources s ON s.id = u.source_id"
+           f"{text_side}SELECT rowid AS id, 0.5 * bm25(gloss_fts) AS score FROM gloss_fts WHERE gloss_fts MATCH ?"
+           # alone, the gloss side would be flattened into the grouped query, where bm25() cannot run
+           f"{'' if text_side else ' LIMIT -1'}) m JOIN utterances u ON u.id = m.id JOIN sources s ON s.id = u.source_id"
            f" WHERE {' AND '.join(where) or '1'} GROUP BY m.id ORDER BY {inner_order} LIMIT {int(window)})"
            f" c ORDER BY {outer_order} LIMIT ? OFFSET ?")
-    return _ids(conn, sql, (parsed.match, parsed.gloss_match, *params, limit, offset))
+    first = (parsed.match,) if parsed.match else ()
+    return _ids(conn, sql, (*first, parsed.gloss_match, *params, limit, offset))
 
 
 def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *,
            limit: int = 20, offset: int = 0, order: str = "rank",
-           include_boilerplate: bool = False) -> list[Hit]:
-    """Search utterances; returns at most ``limit`` hits (see ``search_ids`` for ``order``)."""
+           include_boilerplate: bool = False, scope: str = "both") -> list[Hit]:
+    """Search utterances; returns at most ``limit`` hits (see ``search_ids`` for ``order``).
+    ``scope``: both (the text, and the English gloss for a Latin-script query), text, gloss."""
     filters = filters or Filters()
     if include_boilerplate:
         filters.include_boilerplate = True
     parsed = parse_query(query, filters.lang)
-    ids = search_ids(conn, parsed, filters, order=order, limit=limit, offset=offset)
+    ids = search_ids(conn, parsed, filters, order=order, limit=limit, offset=offset, scope=scope)
     if not ids:
         return []
     rows = {r[0]: r for r in conn.execute(
@@ -296,12 +417,13 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
         " u.captured_at, u.start_s, u.end_s, u.text FROM utterances u JOIN sources s ON s.id = u.source_id"
         f" WHERE u.id IN ({','.join('?' * len(ids))})", ids)}
     glosses = current_glosses(conn, ids)
+    scoped = _scoped(parsed, scope)
     hits = []
     for uid in ids:
         row = rows[uid]
         spans = highlight_spans(row[10], row[5], parsed)
         hit = Hit(*tuple(row), snippet=make_snippet(row[10], spans), highlights=spans, gloss=glosses.get(uid))
-        if not spans and hit.gloss and parsed.gloss_match:
+        if hit.gloss and scoped.gloss_match and (not spans or scope == "gloss"):
             hit.via = "gloss"
             hit.snippet = make_snippet(hit.gloss, gloss_spans(hit.gloss, parsed))
         hits.append(hit)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..index.search import (RANK_WINDOW, Filters, SearchError, current_glosses, gloss_spans, highlight_spans,
-                            make_snippet, parse_query, search_ids)
+                            make_snippet, parse_query, search_ids, count_matches)
 
 KINDS = ("radio", "call", "interview", "message", "article")
 REVIEW_STATUSES = ("machine", "confirmed", "rejected")
@@ -40,6 +40,9 @@ def _codes() -> tuple[str, ...]:
 def _stances() -> tuple[str, ...]:
     from ..analyse.indicators import STANCES
     return STANCES
+
+
+TOTAL_BOUND = 1000
 
 
 class BadQuery(ValueError):
@@ -100,6 +103,7 @@ class SearchResult:
     next_after: int | None = None
     window_capped: bool = False    # rank order: paging stops at the rank window
     elapsed_ms: float = 0.0
+    total: int | None = None       # matches in all, exact up to TOTAL_BOUND (TOTAL_BOUND + 1: more)
 
 
 def normalise_time(value: str, field_name: str, *, end: bool = False) -> str:
@@ -149,6 +153,11 @@ def run_search(conn: sqlite3.Connection, p: SearchParams, *, detector_version: s
     ids = ids[:size]
     hits = _load_hits(conn, ids, parsed, detector_version)
     result = SearchResult(hits, more)
+    if parsed is not None:
+        try:
+            result.total = count_matches(conn, parsed, _filters(p), bound=TOTAL_BOUND)
+        except SearchError as exc:
+            raise BadQuery(f"query {p.q!r}: {exc}") from None
     if order == "rank":
         if more and p.offset + size < RANK_WINDOW:
             result.next_offset = p.offset + size

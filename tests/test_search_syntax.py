@@ -1,0 +1,102 @@
+"""Search syntax (OR, NOT/-, phrases, prefixes), totals, --in text|gloss|both, and exit codes for
+malformed queries and unknown filter values (issue 15). Expected hits are read off the five
+messages in examples/messages.jsonl by hand:
+  1 "Мама, мне страшно, нас обстреливают третий день."      (ru)
+  2 "Еды нет, воды нет, командиры сбежали."                 (ru)
+  3 "Нас убили бы всех, если бы не отошли."                 (ru)
+  4 "Мамо, мені страшно, ми тут уже тиждень без зв'язку."   (uk)
+  5 "Держимся, пацаны, всё будет нормально."                (ru)
+"""
+
+import json
+
+import pytest
+
+from overheard.index.search import Filters, SearchError, count_matches, parse_query, search
+from overheard.ingest import ingest_paths
+
+from conftest import EXAMPLES
+
+
+@pytest.fixture
+def msgs(store):
+    [r] = ingest_paths(store, [EXAMPLES / "messages.jsonl"])
+    first = store.conn.execute("SELECT min(id) FROM utterances").fetchone()[0]
+    store.ids = {n: first + n - 1 for n in range(1, 6)}
+    return store
+
+
+def _seqs(store, query, **kw):
+    ids = {h.utterance_id for h in search(store.conn, query, Filters(), limit=50, **kw)}
+    return sorted(n for n, i in store.ids.items() if i in ids)
+
+
+@pytest.mark.parametrize("query,expect", [
+    ("страх", [1, 4]),                         # word family: страшно (ru), страшно (uk)
+    ("страх мама", [1, 4]),                    # both required; мамо (uk) is in мама's word family
+    ("страх OR воды", [1, 2, 4]),
+    ("воды OR держимся OR убили", [2, 3, 5]),
+    ("страх -обстреливают", [4]),
+    ("страх NOT обстреливают", [4]),
+    ("нас NOT убили", [1, 4]),                 # нас ~ мы ~ ми (uk): message 3 is excluded
+    ('"нет воды"', [2]),                       # "Еды нет, воды нет": нет·воды, punctuation is ignored
+    ('"командиры воды"', []),                  # a phrase is literal, in order
+    ("обстрел*", [1]),
+    ("коман*", [2]),
+    ("страх OR воды -командиры", [1, 4]),      # NOT binds to its own OR-part: (воды NOT командиры) is empty
+])
+def test_boolean_phrase_and_prefix_queries(msgs, query, expect):
+    assert _seqs(msgs, query) == expect
+
+
+@pytest.mark.parametrize("query,message", [
+    ('"нет воды', "quotation mark is not closed"),
+    ("NOT страх", "only excluded words"),
+    ("-страх", "only excluded words"),
+    ("OR страх", "OR needs a term on each side"),
+    ("страх OR", "OR needs a term on each side"),
+    ("страх NOT", "NOT needs a term after it"),
+    ("  ", "no words"),
+])
+def test_malformed_queries_name_the_problem(msgs, query, message):
+    with pytest.raises(SearchError, match=message):
+        parse_query(query)
+
+
+def test_totals_are_exact_up_to_the_bound(msgs):
+    parsed = parse_query("нет OR страх OR нас")
+    assert count_matches(msgs.conn, parsed, Filters()) == 4          # messages 1, 2, 3, 4
+    assert count_matches(msgs.conn, parsed, Filters(), bound=2) == 3  # bound + 1: "more than 2"
+
+
+def test_english_gloss_is_searchable_and_hits_say_how(msgs):
+    from overheard.translate.stage import correct_gloss
+    correct_gloss(msgs, msgs.ids[2], "No food, no water, the commanders ran away.", actor="ana", reason="test")
+    both = search(msgs.conn, "water", Filters())
+    assert [(h.utterance_id, h.via) for h in both] == [(msgs.ids[2], "gloss")]
+    assert search(msgs.conn, "water", Filters(), scope="text") == []
+    gloss_only = search(msgs.conn, "воды", Filters(), scope="gloss")
+    assert gloss_only == []                   # the Russian word is not in any English gloss
+    assert [h.utterance_id for h in search(msgs.conn, "воды", Filters(), scope="text")] == [msgs.ids[2]]
+    with pytest.raises(SearchError, match="--in 'english'"):
+        search(msgs.conn, "water", Filters(), scope="english")
+
+
+def test_cli_totals_and_exit_codes(cli):
+    assert cli("ingest", EXAMPLES / "messages.jsonl").exit_code == 0
+    r = cli("search", "нет OR страх OR нас", "--limit", "2")
+    assert r.exit_code == 0 and "1–2 of 4 hit(s)" in r.output
+    j = cli("search", "страх", "--json")
+    assert sorted(json.loads(line)["text"][:4] for line in j.stdout.splitlines()) == ["Мама", "Мамо"]
+    assert "of 2 hit(s)" in j.stderr
+    for args, message in [(("страх", "--kind", "radi"), "--kind 'radi': expected one of radio"),
+                          (("страх", "--code", "fearr"), "--code 'fearr': expected one of"),
+                          (("страх", "--stance", "mine"), "--stance 'mine': expected one of"),
+                          (("страх", "--status", "done"), "--status 'done': expected one of confirmed"),
+                          (("страх", "--lang", "de"), "--lang 'de': no utterance in this store has that language"),
+                          (('"нет воды',), "quotation mark is not closed"),
+                          (("страх", "--in", "english"), "--in 'english'")]:
+        bad = cli("search", *args)
+        assert bad.exit_code == 2 and message in bad.output, (args, bad.output)
+    none = cli("search", "танк")
+    assert none.exit_code == 0 and "0 of 0 hit(s)" in none.output
