@@ -56,7 +56,7 @@ def main_options(
     store: Path = typer.Option(None, "--store", envvar="OVERHEARD_STORE",
                                help="Store directory (default ./overheard-store)."),
     version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True,
-                                 help="Print the version and exit."),
+                                 help="Print the version and exit.", metavar=" "),
 ):
     """Global options apply to every command."""
     State.store_path = store or default_store_path()
@@ -113,14 +113,14 @@ def ingest(
     channel: Optional[str] = typer.Option(None, help="Channel name for everything in these files."),
     receiver: Optional[str] = typer.Option(None, help="Receiver that made the recording."),
     url: Optional[str] = typer.Option(None, help="Where the material was published (when the file cannot say)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be taken, by which reader, and what would fail; store nothing."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be taken, by which reader, and what would fail; store nothing.", metavar=" "),
     sample_rate: Optional[float] = typer.Option(None, "--sample-rate", help="Raw IQ captures: samples per second (the file cannot say)."),
-    iq: bool = typer.Option(False, "--iq", help="Treat .wav files as 2-channel I/Q baseband captures."),
+    iq: bool = typer.Option(False, "--iq", help="Treat .wav files as 2-channel I/Q baseband captures.", metavar=" "),
     channel_step: Optional[str] = typer.Option(None, "--channel-step", help="Captures: channel raster, 12.5k or 25k."),
     channels: Optional[str] = typer.Option(None, "--channels", help="Captures: explicit channel frequencies, comma-separated (Hz, or with k/M)."),
     demod: Optional[str] = typer.Option(None, "--demod", help="Captures: nfm (default) or am."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list skipped files and why."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file.", metavar=" "),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list skipped files and why.", metavar=" "),
 ):
     """Add files to the store (idempotent: a file already present adds nothing)."""
     from .ingest import IngestOptions, discover, ingest_paths, printable
@@ -143,6 +143,9 @@ def ingest(
     if dry_run:
         _ingest_plan([p for p in paths if p not in missing], opts, as_json, verbose, len(missing))
         return
+    if len(missing) == len(paths):       # nothing to take: do not create an empty store for it
+        err.print(f"[bold]0 added[/], [red]{len(missing)} failed[/]  (no store created or changed)")
+        raise typer.Exit(1)
     store = open_store(create=True)
     files = list(discover([p for p in paths if p not in missing]))
     counts = {"added": 0, "present": 0, "skipped": 0, "failed": len(missing)}
@@ -211,9 +214,9 @@ def search(
     limit: int = typer.Option(20, help="Maximum hits."),
     offset: int = typer.Option(0, help="Skip this many hits (paging)."),
     order: str = typer.Option("rank", help="rank (relevance among the newest 2,000 matches) | newest | time (capture time)."),
-    boilerplate: bool = typer.Option(False, "--boilerplate", help="Include site boilerplate."),
+    boilerplate: bool = typer.Option(False, "--boilerplate", help="Include site boilerplate.", metavar=" "),
     scope: str = typer.Option("both", "--in", help="Where to look: text | gloss (the English gloss) | both."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per hit (the total goes to standard error)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per hit (the total goes to standard error).", metavar=" "),
 ):
     """Full-text search over every utterance, aware of Russian/Ukrainian word forms."""
     from .index.search import Filters, SearchError, count_matches, parse_query
@@ -291,7 +294,7 @@ def export(
     source: Optional[List[str]] = typer.Option(None, help="Only these sources (id, SHA-256 prefix or name); repeatable. vtt/srt need one."),
     rows: str = typer.Option("utterances", "--rows", help="jsonl/csv: utterances (with nested findings) or findings (one row each)."),
     track: str = typer.Option("transcript", "--track", help="vtt/srt: transcript or gloss (machine translation)."),
-    clips: bool = typer.Option(True, "--clips/--no-clips", help="package: include audio clips of transmissions with findings."),
+    clips: bool = typer.Option(True, "--clips/--no-clips", help="package: include audio clips of transmissions with findings.", metavar=" "),
 ):
     """Export utterances or findings with provenance, subtitle tracks, or an evidence package."""
     from .export import iter_findings, iter_utterances, write_csv, write_findings_csv, write_jsonl
@@ -363,7 +366,7 @@ def export(
 # --------------------------------------------------------------------------- verify
 @app.command()
 def verify(
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.", metavar=" "),
     package: Optional[Path] = typer.Option(None, "--package", help="Check an evidence package (zip) instead of the store."),
     anchor: Optional[list[str]] = typer.Option(
         None, "--anchor", help="An audit head kept outside the store: ROW:HASH, a copy of audit-head.json, or an "
@@ -447,7 +450,7 @@ def _retraction(action: str, source: str, reason: str) -> None:
 
 
 @app.command()
-def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
+def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.", metavar=" ")):
     """What the store holds: counts, sources, languages."""
     store = open_store()
     counts = store.counts()
@@ -481,9 +484,9 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
 
 # --------------------------------------------------------------------------- analyze
 @app.command()
-def analyze(as_json: bool = typer.Option(False, "--json", help="Print the run's counts as JSON."),
+def analyze(as_json: bool = typer.Option(False, "--json", help="Print the run's counts as JSON.", metavar=" "),
             fast: bool = typer.Option(False, "--fast", help="Rules alone: ~2x faster, lower recall"
-                                      " (a detector version of its own).")):
+                                      " (a detector version of its own).", metavar=" ")):
     """Detect morale indicators in every utterance not yet analysed by the current detector."""
     from .analyse import load_detector
     from .analyse.apply import analyze_store, pending_count
@@ -536,13 +539,13 @@ app.add_typer(eval_app, name="eval")
 def eval_indicators(
     gold: Path = typer.Option(..., "--gold", exists=True, dir_okay=False,
                               help='Gold JSONL: {"id","lang","text","labels":[{"code","stance"}]} a line.'),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (micro, macro, per_code, n)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (micro, macro, per_code, n).", metavar=" "),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline",
-                                  help="Also evaluate the plain keyword baseline, in the same run."),
+                                  help="Also evaluate the plain keyword baseline, in the same run.", metavar=" "),
     misses: int = typer.Option(10, "--misses", help="How many worst misses to list."),
-    fast: bool = typer.Option(False, "--fast", help="Evaluate the rules alone (analyze --fast)."),
+    fast: bool = typer.Option(False, "--fast", help="Evaluate the rules alone (analyze --fast).", metavar=" "),
     loro: bool = typer.Option(False, "--loro", help="Leave-one-recording-out: retrain the learned model"
-                              " without each recording of the gold file, then score it (minutes)."),
+                              " without each recording of the gold file, then score it (minutes).", metavar=" "),
 ):
     """Precision/recall/F1 and stance accuracy of the indicator detector on gold utterances."""
     from .analyse import evaluate as ev
@@ -618,7 +621,7 @@ def summary(
     since: Optional[str] = typer.Option(None, help="From this time (ISO 8601)."),
     until: Optional[str] = typer.Option(None, help="Up to this time (ISO 8601)."),
     detector: Optional[str] = typer.Option(None, "--detector", help="Detector version (default: the latest run's)."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per group and bucket."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per group and bucket.", metavar=" "),
 ):
     """Morale indicators per 100 utterances, per group and time bucket, with Wilson 95% intervals."""
     from .analyse.apply import latest_detector_version
@@ -667,13 +670,13 @@ def summary(
 def process(
     model: Optional[str] = typer.Option(None, help="faster-whisper model name or path (default: embedded Whisper base)."),
     lang: Optional[str] = typer.Option(None, help="Fix the language (e.g. ru) instead of learning each channel's language."),
-    gloss: bool = typer.Option(True, "--gloss/--no-gloss", help="Also produce the English gloss of each transmission."),
+    gloss: bool = typer.Option(True, "--gloss/--no-gloss", help="Also produce the English gloss of each transmission.", metavar=" "),
     gloss_method: str = typer.Option("llm", "--gloss-method", help="llm: the translation stage on the transcript"
                                      " (default, measured better); whisper: Whisper's translate task on the audio."),
     source: Optional[List[str]] = typer.Option(None, help="Only these sources (id or SHA-256 prefix); repeatable."),
-    analyze_after: bool = typer.Option(True, "--analyze/--no-analyze", help="Run indicator analysis on the new text."),
-    fast: bool = typer.Option(False, "--fast", help="Faster, less accurate decoding (15 s encoder context); figures in docs/audio.md."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    analyze_after: bool = typer.Option(True, "--analyze/--no-analyze", help="Run indicator analysis on the new text.", metavar=" "),
+    fast: bool = typer.Option(False, "--fast", help="Faster, less accurate decoding (15 s encoder context); figures in docs/audio.md.", metavar=" "),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.", metavar=" "),
 ):
     """Run every pending stage (segment → transcribe → gloss → cues → analyse); resumable."""
     from .process import pending_sources, process_store
@@ -736,17 +739,17 @@ def process(
 @app.command()
 def translate(
     source: Optional[List[str]] = typer.Option(None, help="Only these sources (id, SHA-256 prefix or file name); repeatable."),
-    only_findings: bool = typer.Option(False, "--only-findings", help="Only utterances with findings (no neighbouring turns)."),
-    all_lines: bool = typer.Option(False, "--all", help="Every line that needs a gloss (findings and their context first)."),
+    only_findings: bool = typer.Option(False, "--only-findings", help="Only utterances with findings (no neighbouring turns).", metavar=" "),
+    all_lines: bool = typer.Option(False, "--all", help="Every line that needs a gloss (findings and their context first).", metavar=" "),
     model: Optional[Path] = typer.Option(None, "--model", help="A GGUF model file instead of the embedded one."),
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="An OpenAI-compatible server (e.g. http://host:8080/v1);"
                                            " key from OVERHEARD_ENDPOINT_KEY."),
     endpoint_model: str = typer.Option("default", "--endpoint-model", help="Model name to ask the endpoint for."),
     glossary: Optional[List[Path]] = typer.Option(None, "--glossary", help="Extra glossary file(s), same format as the"
                                                   " shipped one (ru<TAB>en<TAB>kind<TAB>note<TAB>also); repeatable."),
-    plain: bool = typer.Option(False, "--plain", help="The model prompted plainly: no glossary, no checks (for comparison)."),
+    plain: bool = typer.Option(False, "--plain", help="The model prompted plainly: no glossary, no checks (for comparison).", metavar=" "),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Stop after this many lines (resume later)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the run's counts as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's counts as JSON.", metavar=" "),
 ):
     """English glosses for Russian/Ukrainian lines that need one (new, stale or made by another translator)."""
     from .translate import BackendError, Glossary, GlossaryError, Translator, open_backend, translate_store
@@ -801,7 +804,7 @@ def gloss(
     utterance: int = typer.Argument(..., help="Utterance id."),
     set_text: Optional[str] = typer.Option(None, "--set", help="Your English for this line (an analyst translation)."),
     reason: str = typer.Option("", "--reason", help="Why (required with --set)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the gloss history as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the gloss history as JSON.", metavar=" "),
 ):
     """Show a line's glosses (newest first) or set an analyst translation (versioned, audited)."""
     from .store.audit import default_actor
@@ -834,7 +837,7 @@ def gloss(
 @app.command()
 def transcript(
     source: str = typer.Argument(..., help="Source id or SHA-256 prefix."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per transmission."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per transmission.", metavar=" "),
 ):
     """A source's transmissions: times, text, the English gloss (machine output) and findings."""
     from .export import iter_utterances
@@ -895,7 +898,7 @@ def report(
     by: str = typer.Option("week", "--by", help="Time bucket: day|week|month."),
     source: Optional[List[str]] = typer.Option(None, help="Only these sources (id, SHA-256 prefix or name); repeatable."),
     channel: Optional[List[str]] = typer.Option(None, help="Only these channels; repeatable."),
-    reviewed_only: bool = typer.Option(False, "--reviewed-only", help="Count and quote only analyst-confirmed findings."),
+    reviewed_only: bool = typer.Option(False, "--reviewed-only", help="Count and quote only analyst-confirmed findings.", metavar=" "),
 ):
     """Write the morale report: corpus, trends with Wilson bands, the evidence per code, methods."""
     from .ingest.readers.base import IngestError, parse_time

@@ -110,7 +110,7 @@ def user_add(
     console.print(f"user {name} ({role}) added, id {uid}")
 
 
-def user_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per user.")):
+def user_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per user.", metavar=" ")):
     """List workbench accounts (never their password hashes)."""
     import json
 
