@@ -109,7 +109,7 @@ def ingest(
     sender_col: Optional[str] = typer.Option(None, "--sender-col", help="Messages: the sender column."),
     channel_col: Optional[str] = typer.Option(None, "--channel-col", help="Messages: the channel column."),
     delimiter: Optional[str] = typer.Option(None, help="CSV delimiter (sniffed when not given)."),
-    frequency: Optional[float] = typer.Option(None, help="Radio frequency in Hz."),
+    frequency: Optional[str] = typer.Option(None, help="Radio frequency: Hz, or with k/M (148.5M = 148500000)."),
     channel: Optional[str] = typer.Option(None, help="Channel name for everything in these files."),
     receiver: Optional[str] = typer.Option(None, help="Receiver that made the recording."),
     url: Optional[str] = typer.Option(None, help="Where the material was published (when the file cannot say)."),
@@ -130,7 +130,7 @@ def ingest(
         if demod not in (None, "nfm", "am"):
             raise ValueError(f"--demod {demod!r}: expected nfm or am")
         opts = IngestOptions(kind=kind, captured_at=captured_at, contributor=contributor, note=note,
-                             lang=lang, format=fmt, delimiter=delimiter, frequency_hz=frequency,
+                             lang=lang, format=fmt, delimiter=delimiter, frequency_hz=_hz(frequency, "--frequency") if frequency else None,
                              channel=channel, receiver=receiver, url=url, sample_rate=sample_rate, iq_wav=iq,
                              channel_step=_hz(channel_step, "--channel-step") if channel_step else None,
                              channels=[_hz(c, "--channels") for c in channels.split(",")] if channels else None,

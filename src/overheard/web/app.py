@@ -149,7 +149,9 @@ def create_app(store_path: str | Path, *, session_ttl_s: float = 8 * 3600, sessi
     # ------------------------------------------------------------------ errors
     def render_error(request: Request, status: int, message: str, headers: dict | None = None) -> Response:
         if status == 401:
-            return login_page(request, message=message, status=401, headers=headers)
+            # being asked to sign in is not an error; an expired or revoked session is said plainly
+            return login_page(request, message=message, status=401, headers=headers,
+                              notice=message == "Sign in to use the workbench.")
         sess = getattr(request.state, "session", None)
         user = getattr(request.state, "user", None)
         return templates.TemplateResponse(request, "error.html", {
@@ -182,7 +184,7 @@ def create_app(store_path: str | Path, *, session_ttl_s: float = 8 * 3600, sessi
 
     # ------------------------------------------------------------------ login page
     def login_page(request: Request, *, message: str = "", status: int = 200, headers: dict | None = None,
-                   name: str = "") -> Response:
+                   name: str = "", notice: bool = False) -> Response:
         token = request.cookies.get(LOGIN_COOKIE)
         if not token or len(token) > 100:
             token = secrets.token_urlsafe(24)
@@ -190,7 +192,7 @@ def create_app(store_path: str | Path, *, session_ttl_s: float = 8 * 3600, sessi
         if request.method != "GET" or request.url.path in ("/login", "/logout"):
             nxt = request.query_params.get("next", "/search") if request.method == "GET" else "/search"
         resp = templates.TemplateResponse(request, "login.html", {
-            "message": message, "login_csrf": token, "next": _safe_next(nxt), "name": name,
+            "message": message, "notice": notice, "login_csrf": token, "next": _safe_next(nxt), "name": name,
             "user": None, "csrf": "", "flash": []}, status_code=status, headers=headers)
         resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies,
                         max_age=3600, path="/login")
