@@ -621,31 +621,41 @@ def summary(
     since: Optional[str] = typer.Option(None, help="From this time (ISO 8601)."),
     until: Optional[str] = typer.Option(None, help="Up to this time (ISO 8601)."),
     detector: Optional[str] = typer.Option(None, "--detector", help="Detector version (default: the latest run's)."),
+    position: str = typer.Option("all", "--position", help="Count findings by speaker position: own (the speaker's "
+                                 "own words) | reported (a speaker reporting others) | narration | all."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per group and bucket.", metavar=" "),
 ):
     """Morale indicators per 100 utterances, per group and time bucket, with Wilson 95% intervals."""
     from .analyse.apply import latest_detector_version
     from .ingest.readers.base import IngestError, parse_time
-    from .report.summary import CODES, morale_summary
+    from .report.summary import CODES, exclusions, morale_summary
 
     store = open_store()
     version = detector or latest_detector_version(store)
     if version is None:
         raise fail("no analysis in this store yet: run `overheard analyze` first")
+    positions = {"all": None, "own": ("self",), "reported": ("reported",), "narration": ("narration",)}
+    if position not in positions:
+        raise fail(f"--position {position!r}: expected one of {', '.join(positions)}", 2)
     try:
         cells = morale_summary(store, version, by=by, group=group,
                                since=parse_time(since, what="--since") if since else None,
-                               until=_until(until) if until else None)
+                               until=_until(until) if until else None, positions=positions[position])
     except (ValueError, IngestError) as exc:
         raise fail(str(exc), 2)
+    left_out = exclusions(store, version)
     if as_json:
         for cell in cells:
-            print(json.dumps({"detector_version": version, **cell.to_dict()}, ensure_ascii=False))
+            print(json.dumps({"detector_version": version, "position": position, **cell.to_dict()},
+                             ensure_ascii=False))
+        err.print(json.dumps({"denominators": left_out}))
         return
     if not cells:
         console.print("no analysed utterances in this range")
         return
-    table = Table(title=f"morale indicators per 100 utterances [Wilson 95%], detector {version}",
+    who = {"all": "every speaker position", "own": "speakers' own words only", "reported": "reported speech only",
+           "narration": "narration only"}[position]
+    table = Table(title=f"morale indicators per 100 utterances [Wilson 95%], detector {version}; findings: {who}",
                   caption="resolve stands beside the low-morale codes, never netted against them")
     table.add_column(group, overflow="fold")
     table.add_column(by)
@@ -663,6 +673,13 @@ def summary(
         table.add_row(escape(cell.group), cell.bucket, str(cell.n), "\n".join(low) or "[dim]none[/]",
                       fmt("", res).strip() if res.count else "[dim]0[/]")
     console.print(table)
+    e = left_out
+    console.print(f"n = utterances the detector read ({e['analysed']:,} in all). Left out of every n: "
+                  f"{e['boilerplate']:,} site boilerplate, {e['unsupported_language']:,} in a language the detector"
+                  f" does not read, {e['empty']:,} empty, {e['not_analysed']:,} not yet analysed by this detector,"
+                  f" {e['retracted']:,} of retracted sources."
+                  + (f" {e['undated']:,} analysed utterances have no date: they are counted in the 'undated' bucket,"
+                     " in no trend." if e["undated"] and by != "all" else ""))
 
 
 # --------------------------------------------------------------------------- process

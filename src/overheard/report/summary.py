@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..store import Store
 
+POSITIONS = ("self", "reported", "narration")     # the finding's stance
 LOW_MORALE = ("fear", "distress", "self_harm", "deceived", "unwilling", "coercion",
               "casualties", "infighting", "civilian_harm", "neglect")
 CODES = LOW_MORALE + ("resolve",)
@@ -66,7 +67,7 @@ class Cell:
 def morale_summary(store: Store, detector_version: str, *, by: str = "week", group: str = "source",
                    since: str | None = None, until: str | None = None,
                    source_ids: list[int] | None = None, channels: list[str] | None = None,
-                   reviewed_only: bool = False) -> list[Cell]:
+                   reviewed_only: bool = False, positions: tuple[str, ...] | None = None) -> list[Cell]:
     """Cells of (group, time bucket). Denominator: utterances the detector actually read
     (status ok or truncated) — boilerplate, empty and unsupported-language rows excluded.
     ``reviewed_only`` counts only findings an analyst confirmed (or added)."""
@@ -96,6 +97,11 @@ def morale_summary(store: Store, detector_version: str, *, by: str = "week", gro
     # analyst-added findings count with the detector's (they were read by an analyst)
     join = ("JOIN findings f ON f.utterance_id = u.id AND (f.detector_version = a.detector_version"
             " OR f.method LIKE 'analyst:%')")
+    if positions:       # speaker position: own words (self), reported by a speaker, narration
+        bad = [p for p in positions if p not in POSITIONS]
+        if bad:
+            raise ValueError(f"position {bad[0]!r}: expected one of {', '.join(POSITIONS)}")
+        join += f" AND f.stance IN ({','.join(repr(p) for p in positions)})"
     if reviewed_only:
         join += " JOIN finding_status fs ON fs.finding_id = f.id AND fs.status = 'confirmed'"
     else:
@@ -108,3 +114,27 @@ def morale_summary(store: Store, detector_version: str, *, by: str = "week", gro
         if (g, b) in cells and code in cells[(g, b)].rates:
             cells[(g, b)].rates[code].count = k
     return sorted(cells.values(), key=lambda c: (c.group, c.bucket))
+
+
+def exclusions(store: Store, detector_version: str) -> dict[str, int]:
+    """What the rates' denominators leave out, and why: utterances of retracted sources, ones
+    this detector has not read, site boilerplate, unsupported language or empty lines; and of the
+    analysed ones, how many have no date (they fall in the 'undated' bucket, not in any trend)."""
+    from ..store.retract import NOT_RETRACTED
+    q = lambda sql, *p: store.conn.execute(sql, p).fetchone()[0]  # noqa: E731
+    status = dict(store.conn.execute(
+        "SELECT a.status, count(*) FROM analyses a JOIN utterances u ON u.id = a.utterance_id"
+        f" WHERE a.detector_version = ? AND {NOT_RETRACTED} GROUP BY a.status", (detector_version,)).fetchall())
+    return {
+        "analysed": status.get("ok", 0) + status.get("truncated", 0),
+        "retracted": q("SELECT count(*) FROM utterances u WHERE NOT (" + NOT_RETRACTED + ")"),
+        "not_analysed": q("SELECT count(*) FROM utterances u WHERE " + NOT_RETRACTED + " AND NOT EXISTS"
+                          " (SELECT 1 FROM analyses a WHERE a.utterance_id = u.id AND a.detector_version = ?)",
+                          detector_version),
+        "boilerplate": status.get("skipped", 0),
+        "unsupported_language": status.get("unsupported", 0),
+        "empty": status.get("empty", 0),
+        "undated": q("SELECT count(*) FROM analyses a JOIN utterances u ON u.id = a.utterance_id"
+                     " WHERE a.detector_version = ? AND a.status IN ('ok', 'truncated') AND u.captured_at IS NULL"
+                     " AND " + NOT_RETRACTED, detector_version),
+    }
