@@ -760,3 +760,42 @@ def test_admin_retracts_and_restores_a_source_from_its_page(app, store_dir):
     assert r.status_code == 303 and "/utterance/" in ada.get("/search", params={"source": sid}).text
     actions = [r[0] for r in db(store_dir).execute("SELECT action FROM audit_log WHERE action LIKE 'source.%'")]
     assert actions == ["source.retract", "source.restore"]
+
+
+def test_the_search_selection_downloads_as_csv_jsonl_report_and_package(app, store_dir, tmp_path):
+    import csv
+    import io
+    import zipfile
+    vic = login(app, "vic")
+    page = vic.get("/search", params={"q": "страх"}).text
+    assert "/search/export?" in page and "format=csv" in page and "evidence package" not in page
+    r = vic.get("/search/export", params={"q": "страх", "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'filename="overheard-search.csv"' in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    ids = {int(x["utterance_id"]) for x in rows}
+    from overheard import Store
+    from overheard.index.search import Filters, search
+    with Store(store_dir) as st:
+        expect = {h.utterance_id for h in search(st.conn, "страх", Filters(), limit=1000, order="newest")}
+    assert ids == expect and ids
+    j = vic.get("/search/export", params={"q": "страх", "format": "jsonl"})
+    assert {json.loads(line)["utterance_id"] for line in j.text.splitlines()} == expect
+    assert vic.get("/search/export", params={"q": "страх", "format": "xml"}).status_code == 422
+    assert vic.get("/search/export", params={"q": '"страх'}).status_code == 422
+    rep = vic.get("/search/report", params={"q": "страх"})
+    assert rep.status_code == 200 and "<html" in rep.text[:500].lower() and "Evidence register" in rep.text
+    assert vic.get("/search/package", params={"q": "страх"}).status_code == 403      # viewers do not export evidence
+    ann = login(app, "ann")
+    pkg = ann.get("/search/package", params={"q": "страх"})
+    assert pkg.status_code == 200
+    out = tmp_path / "p.zip"
+    out.write_bytes(pkg.content)
+    from overheard.package import verify_package
+    assert verify_package(out).ok
+    with zipfile.ZipFile(out) as z:
+        manifest = json.loads(z.read("manifest.json"))
+    with Store(store_dir) as st:
+        hit_sources = {r[0] for r in st.conn.execute(
+            f"SELECT DISTINCT source_id FROM utterances WHERE id IN ({','.join(map(str, expect))})")}
+    assert {s["id"] for s in manifest["sources"]} == hit_sources

@@ -17,11 +17,15 @@ FIELDS = ["utterance_id", "source_id", "source_sha256", "source_name", "reader",
 
 
 def iter_utterances(store: Store, *, source_id: int | None = None,
-                    detector_version: str | None = None) -> Iterator[dict]:
-    """Utterances joined with their source and ingest run, oldest first."""
+                    detector_version: str | None = None, utterance_ids: list[int] | None = None) -> Iterator[dict]:
+    """Utterances joined with their source and ingest run, oldest first (``utterance_ids``: only
+    these, e.g. the hits of a search)."""
     where, params = f"WHERE {NOT_RETRACTED}", []
     if source_id is not None:
         where, params = f"WHERE {NOT_RETRACTED} AND u.source_id = ?", [source_id]
+    if utterance_ids is not None:
+        where += f" AND u.id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(list(utterance_ids)))
     sql = (
         "SELECT u.*, s.sha256, s.original_name, s.reader, s.title, s.url, s.frequency_hz,"
         " s.receiver, s.contributor, r.tool_version, r.stage"

@@ -13,8 +13,11 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from ..report.summary import CODES as SUMMARY_CODES, morale_summary
 from . import actions, auth
 from .app import LOGIN_COOKIE, SESSION_COOKIE, BodyTooLarge, WebError, _safe_next, require
+from ..index.search import SearchError, parse_query
 from .queries import (KINDS, ORDERS, PAGE_SIZES, REVIEW_STATUSES, BadQuery, SearchParams, _codes, _stances,
                       highlight_segments, normalise_time, run_search, utterance_detail)
+
+EXPORT_LIMIT = 50_000      # utterances a download from the workbench may hold
 
 def ID():
     return PathParam(ge=1, le=2**62)
@@ -147,6 +150,83 @@ def install(app: FastAPI) -> None:
             "statuses": REVIEW_STATUSES, "kinds": KINDS, "orders": ORDERS, "sizes": PAGE_SIZES,
             "detector": detector(),
         }, status=422 if error else 200)
+
+    # ------------------------------------------------------------------ the selection, taken away
+    def selection(request: Request) -> tuple[SearchParams, list[int]]:
+        """The utterance ids the current search selects (every match, up to EXPORT_LIMIT)."""
+        from ..index.search import search_ids
+        from .queries import _filters
+        store = get_store()
+        try:
+            p = parse_search(request.query_params, store)
+            parsed = parse_query(p.q, p.lang or None) if p.q.strip() else None
+            ids = search_ids(store.conn, parsed, _filters(p), order="newest", limit=EXPORT_LIMIT + 1)
+        except (BadQuery, SearchError) as exc:
+            raise WebError(422, str(exc)) from None
+        if len(ids) > EXPORT_LIMIT:
+            raise WebError(422, f"The selection has more than {EXPORT_LIMIT:,} utterances; narrow it"
+                                " (filters, dates) or use overheard export.")
+        return p, ids
+
+    @app.get("/search/export")
+    def search_export(request: Request):
+        require(request, "viewer")
+        from ..export import iter_utterances, write_csv, write_jsonl
+        fmt = request.query_params.get("format", "csv")
+        if fmt not in ("csv", "jsonl"):
+            raise WebError(422, "format: expected csv or jsonl")
+        _, ids = selection(request)
+        import io
+        buf = io.StringIO()
+        rows = iter_utterances(get_store(), utterance_ids=ids)
+        (write_csv if fmt == "csv" else write_jsonl)(rows, buf)
+        media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
+        return Response(buf.getvalue(), media_type=media,
+                        headers={"Content-Disposition": f'attachment; filename="overheard-search.{fmt}"'})
+
+    @app.get("/search/report")
+    def search_report(request: Request):
+        require(request, "viewer")
+        from ..report.data import ReportOptions
+        from ..report.html import ReportError, render_html
+        p, ids = selection(request)
+        store = get_store()
+        sources = sorted({r[0] for r in store.conn.execute(
+            "SELECT DISTINCT source_id FROM utterances WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),))})
+        if not sources:
+            raise WebError(422, "The selection is empty: nothing to report.")
+        opts = ReportOptions(since=p.since or None, until=p.until or None, source_ids=sources,
+                             channels=[p.channel] if p.channel else [], detector_version=p.detector or None)
+        try:
+            body, _ = render_html(store, opts)
+        except ReportError as exc:
+            raise WebError(422, str(exc)) from None
+        return Response(body, media_type="text/html; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="overheard-report.html"'})
+
+    @app.get("/search/package")
+    def search_package(request: Request):
+        sess, user = require(request, "analyst")
+        import tempfile
+        from pathlib import Path as _Path
+        from ..package import PackageError, build_package
+        _, ids = selection(request)
+        store = get_store()
+        sources = sorted({r[0] for r in store.conn.execute(
+            "SELECT DISTINCT source_id FROM utterances WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),))})
+        if not sources:
+            raise WebError(422, "The selection is empty: nothing to package.")
+        out = _Path(tempfile.mkdtemp(prefix="overheard-pkg-")) / "evidence-package.zip"
+        try:
+            build_package(store, out, source_ids=sources)
+        except PackageError as exc:
+            raise WebError(422, str(exc)) from None
+        from starlette.background import BackgroundTask
+        import shutil
+        return FileResponse(out, media_type="application/zip", filename="evidence-package.zip",
+                            background=BackgroundTask(shutil.rmtree, out.parent, ignore_errors=True))
 
     def parse_search(qp, store) -> SearchParams:
         def one(key: str, limit: int = 200) -> str:
