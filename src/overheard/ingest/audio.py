@@ -8,6 +8,7 @@ probe reads only the container header.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ..store import Store, sha256_file, utc_now
@@ -31,9 +32,17 @@ def mode_for(kind: str) -> str:
     return "radio" if kind == "radio" else "call"
 
 
+# Telegram Desktop names a voice message audio_<n>@DD-MM-YYYY_HH-MM-SS.ogg (in voice_messages/)
+TELEGRAM_VOICE = re.compile(r"^audio_\d+@\d\d-\d\d-\d{4}_\d\d-\d\d-\d\d\.og[ga]$", re.I)
+
+
 def default_kind(path: Path) -> str:
     suffix = path.suffix.lower()
-    return "interview" if suffix in VIDEO_EXTS else "message" if suffix in VOICE_NOTE_EXTS else "radio"
+    if suffix in VIDEO_EXTS:
+        return "interview"
+    if suffix in VOICE_NOTE_EXTS or TELEGRAM_VOICE.match(path.name) or path.parent.name == "voice_messages":
+        return "message"
+    return "radio"
 
 
 def ingest_audio(store: Store, path: Path, opts, result_cls, parent: dict | None = None):
