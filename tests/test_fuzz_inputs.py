@@ -126,7 +126,7 @@ def test_sigmf_metadata_gives_a_capture_or_one_clear_error(tmp_path_factory, glo
 @given(manifest=_JSONISH, audit=st.lists(_JSONISH.map(json.dumps), max_size=3))
 def test_package_verify_reports_problems_never_raises(tmp_path_factory, manifest, audit):
     import hashlib
-    from overheard.package import verify_package
+    from overheard.outputs.package import verify_package
     path = tmp_path_factory.mktemp("pkg") / "p.zip"
     body = json.dumps(manifest).encode()
     with zipfile.ZipFile(path, "w") as z:

@@ -3,7 +3,7 @@ import zipfile
 
 import pytest
 
-from overheard.package import build_package, verify_package
+from overheard.outputs.package import build_package, verify_package
 
 
 @pytest.fixture

@@ -95,3 +95,27 @@ def test_report_shows_the_english_gloss_and_its_glossary_terms_beside_russian_qu
     assert m and "water" in m.group(1).lower(), "no English beside the 'нет воды' quote"
     assert 'class="terms"' in html and "= over" in html        # приём from the glossary, shown to the reader
     assert "translation</th>" in html and "p2026" in html       # the methods table names the translator version
+
+
+def test_methods_quote_the_shipped_evaluation_per_code(tmp_path):
+    """Issue 15: the report's methods carry measured precision/recall per code (a journalist needs
+    an error rate to cite), from the figures shipped with the detector."""
+    import json
+    from importlib import resources
+    from overheard import Store
+    from overheard.analyse.apply import analyze_store
+    from overheard.ingest import ingest_paths
+    from overheard.report.data import ReportOptions
+    from overheard.report.html import render_html
+    from conftest import TEXT_EXAMPLES
+    shipped = json.loads(resources.files("overheard.analyse").joinpath("evaluation.json").read_text())
+    d = shipped["sets"]["blind D"]
+    with Store(tmp_path / "s") as st:
+        ingest_paths(st, TEXT_EXAMPLES)
+        analyze_store(st)
+        html, _ = render_html(st, ReportOptions(by="all"))
+    methods = html[html.index('id="methods"'):html.index('id="register"')]
+    assert "No shipped evaluation figures" not in methods
+    assert f"micro P {d['micro']['precision']:.2f} R {d['micro']['recall']:.2f}" in methods
+    sh = d["per_code"]["self_harm"]
+    assert f"<td>self_harm</td>\n<td>{sh['precision']:.2f} / {sh['recall']:.2f} ({sh['support']})" in methods

@@ -7,7 +7,7 @@ import pytest
 
 from overheard import Store
 from overheard.analyse.apply import analyze_store
-from overheard.export import iter_findings, iter_utterances
+from overheard.outputs.export import iter_findings, iter_utterances
 from overheard.index.search import Filters, search
 from overheard.ingest import IngestOptions, ingest_paths
 from overheard.report.summary import morale_summary
@@ -101,7 +101,7 @@ def test_an_exports_media_go_with_it(store):
 
 
 def test_package_leaves_retracted_sources_out(analysed, tmp_path):
-    from overheard.package import build_package, verify_package
+    from overheard.outputs.package import build_package, verify_package
     retract(analysed, "1", reason="wrong case", actor="x")
     manifest = build_package(analysed, tmp_path / "p.zip")
     assert 1 not in [s["id"] for s in manifest["sources"]]

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from overheard import Store
-from overheard.package import build_package, verify_package
+from overheard.outputs.package import build_package, verify_package
 from overheard.store import seal as seals
 from overheard.store.verify import read_anchor, verify_store
 from overheard.web.actions import annotate, correct_transcript, review_finding

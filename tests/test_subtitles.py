@@ -1,7 +1,7 @@
 import io
 import json
 
-from overheard.subtitles import write_srt, write_vtt
+from overheard.outputs.subtitles import write_srt, write_vtt
 
 
 def test_vtt_and_srt_tracks_follow_transmission_times(demo_store):

@@ -791,7 +791,7 @@ def test_the_search_selection_downloads_as_csv_jsonl_report_and_package(app, sto
     assert pkg.status_code == 200
     out = tmp_path / "p.zip"
     out.write_bytes(pkg.content)
-    from overheard.package import verify_package
+    from overheard.outputs.package import verify_package
     assert verify_package(out).ok
     with zipfile.ZipFile(out) as z:
         manifest = json.loads(z.read("manifest.json"))

@@ -297,7 +297,7 @@ def export(
     clips: bool = typer.Option(True, "--clips/--no-clips", help="package: include audio clips of transmissions with findings.", metavar=" "),
 ):
     """Export utterances or findings with provenance, subtitle tracks, or an evidence package."""
-    from .export import iter_findings, iter_utterances, write_csv, write_findings_csv, write_jsonl
+    from .outputs.export import iter_findings, iter_utterances, write_csv, write_findings_csv, write_jsonl
 
     check_out(out)
     if fmt not in ("jsonl", "csv", "vtt", "srt", "package", "sigmf"):
@@ -311,7 +311,7 @@ def export(
         raise fail(str(exc), 2)
     if fmt == "sigmf":
         from .sdr.capture import CaptureError
-        from .sigmf_export import export_sigmf
+        from .outputs.sigmf import export_sigmf
         if len(sources) != 1 or out is None:
             raise fail("--format sigmf needs one --source (an SDR capture) and --out FILE.sigmf-meta", 2)
         try:
@@ -321,7 +321,7 @@ def export(
         console.print(f"sigmf: {out.resolve()} ({n} annotations)")
         return
     if fmt == "package":
-        from .package import PackageError, build_package
+        from .outputs.package import PackageError, build_package
         if out is None:
             raise fail("--format package needs --out FILE.zip", 2)
         try:
@@ -335,7 +335,7 @@ def export(
 
     def write(fh) -> int:
         if fmt in ("vtt", "srt"):
-            from .subtitles import write_srt, write_vtt
+            from .outputs.subtitles import write_srt, write_vtt
             if len(sources) != 1:
                 raise fail(f"--format {fmt} needs exactly one --source (an audio source)", 2)
             try:
@@ -376,7 +376,7 @@ def verify(
     from .store.verify import AnchorError, read_anchor, verify_store
 
     if package is not None:
-        from .package import verify_package
+        from .outputs.package import verify_package
         rep = verify_package(package)
         _report_verification(rep.ok, rep.problems, [], as_json, {
             "members_checked": rep.members_checked, "originals": rep.originals, "audit_rows": rep.audit_rows,
@@ -857,7 +857,7 @@ def transcript(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per transmission.", metavar=" "),
 ):
     """A source's transmissions: times, text, the English gloss (machine output) and findings."""
-    from .export import iter_utterances
+    from .outputs.export import iter_utterances
 
     store = open_store()
     try:
@@ -891,7 +891,7 @@ def clip(
     out: Optional[Path] = typer.Option(None, "--out", help="Also copy the clip here."),
 ):
     """Cut one transmission's audio out of its original (a derived file with lineage)."""
-    from .clips import ClipError, clip_for
+    from .outputs.clips import ClipError, clip_for
 
     check_out(out)
     store = open_store()

@@ -171,7 +171,7 @@ def install(app: FastAPI) -> None:
     @app.get("/search/export")
     def search_export(request: Request):
         require(request, "viewer")
-        from ..export import iter_utterances, write_csv, write_jsonl
+        from ..outputs.export import iter_utterances, write_csv, write_jsonl
         fmt = request.query_params.get("format", "csv")
         if fmt not in ("csv", "jsonl"):
             raise WebError(422, "format: expected csv or jsonl")
@@ -210,7 +210,7 @@ def install(app: FastAPI) -> None:
         sess, user = require(request, "analyst")
         import tempfile
         from pathlib import Path as _Path
-        from ..package import PackageError, build_package
+        from ..outputs.package import PackageError, build_package
         _, ids = selection(request)
         store = get_store()
         sources = sorted({r[0] for r in store.conn.execute(
@@ -390,7 +390,7 @@ def install(app: FastAPI) -> None:
     @app.get("/audio/utterance/{uid}")
     def audio_clip(request: Request, uid: int = ID()):
         require(request, "viewer")
-        from ..clips import ClipError, clip_for
+        from ..outputs.clips import ClipError, clip_for
         pad = _pad(request.query_params.get("pad"))
         try:
             with app.state.clip_lock:          # two requests for a new clip must not cut it twice at once

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from .store import Store
+from ..store import Store
 
 MT_MARK = "(MT) "
 

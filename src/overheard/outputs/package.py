@@ -26,10 +26,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .store import Store, utc_now
-from .store import seal as seals
-from .store.audit import row_hash
+from .. import __version__
+from ..store import Store, utc_now
+from ..store import seal as seals
+from ..store.audit import row_hash
 
 FORMAT = "overheard-evidence-package/2"      # /2 adds sealed.jsonl and seals.jsonl
 OLD_FORMATS = ("overheard-evidence-package/1",)
@@ -83,7 +83,7 @@ def build_package(store: Store, out: Path, *, source_ids: list[int] | None = Non
 def _write_zip(store: Store, tmp: Path, out: Path, sources, members: list[dict], clips: bool) -> bytes:
     """Fill the zip; returns the manifest's bytes. (Reads are not one snapshot: a writer
     working meanwhile can add rows between the transcripts and the audit rows.)"""
-    from .audio.decode import AudioDecodeError
+    from ..audio.decode import AudioDecodeError
     from .clips import ClipError, clip_for
     from .export import iter_findings, iter_utterances
 

@@ -6,8 +6,8 @@ import csv
 import json
 from typing import IO, Iterator
 
-from .store import Store
-from .store.retract import NOT_RETRACTED
+from ..store import Store
+from ..store.retract import NOT_RETRACTED
 
 FIELDS = ["utterance_id", "source_id", "source_sha256", "source_name", "reader", "kind", "seq",
           "line_no", "lang", "text", "start_s", "end_s", "captured_at", "time_basis", "channel",

@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from .store import Store
+from ..store import Store
 
 
 def export_sigmf(store: Store, src, out: Path) -> int:
-    from .ingest.capture import materialised
-    from .sdr import open_capture, write_annotations
+    from ..ingest.capture import materialised
+    from ..sdr import open_capture, write_annotations
 
     if src["reader"] != "sdr-capture":
         raise ValueError(f"source {src['id']} ({src['original_name']}) is not an SDR capture")

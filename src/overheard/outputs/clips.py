@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .store import Store, sha256_file
+from ..store import Store, sha256_file
 
 
 class ClipError(Exception):
@@ -28,7 +28,7 @@ def clip_for(store: Store, utterance_id: int, *, pad_s: float = 0.0) -> Path:
         raise ClipError(f"utterance {utterance_id}: no such utterance")
     if utt["start_s"] is None or utt["reader"] != "audio":
         raise ClipError(f"utterance {utterance_id}: not from an audio source, nothing to cut")
-    from .audio.clips import cut_clip
+    from ..audio.clips import cut_clip
     rel = Path("clips") / utt["sha256"][:2] / f"{utt['sha256']}_{utterance_id}_{pad_s:g}.ogg"
     path = store.derived_dir / rel
     path.parent.mkdir(parents=True, exist_ok=True)
