@@ -582,6 +582,107 @@ def eval_indicators(
         ev.render_comparison({"detector": result, "keyword baseline": base}, console=console)
 
 
+# --------------------------------------------------------------------------- review
+review_app = typer.Typer(help="The review queue: machine findings no analyst has decided on, most serious first.",
+                         invoke_without_command=True)
+app.add_typer(review_app, name="review")
+
+
+def _queue_filter(store, code, source):
+    from .review import QueueFilter
+    try:
+        _check_filter_values(store, code=code)
+        return QueueFilter(code=code, source_id=store.resolve_source(source)["id"] if source else None)
+    except StoreError as exc:
+        raise fail(str(exc), 2)
+
+
+@review_app.callback()
+def review_queue(
+    ctx: typer.Context,
+    code: Optional[str] = typer.Option(None, "--code", help="Only findings of this indicator code."),
+    source: Optional[str] = typer.Option(None, "--source", help="Only this source (id, SHA-256 prefix or name)."),
+    limit: int = typer.Option(10, "--limit", help="How many findings of the queue to show."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per finding, with its context.", metavar=" "),
+):
+    """Show the queue with the turns around each finding; `confirm` / `reject` decide."""
+    if ctx.invoked_subcommand:
+        return
+    from .review import item, pending_ids, progress
+    store = open_store()
+    qf = _queue_filter(store, code, source)
+    done_n, total = progress(store, qf)
+    items = [item(store, fid) for fid in pending_ids(store, qf, limit=limit)]
+    if as_json:
+        for it in items:
+            print(json.dumps({"finding": it.finding, "utterance": it.utterance, "source": it.source,
+                              "before": it.before, "after": it.after}, ensure_ascii=False, default=str))
+        err.print(f"{done_n} of {total} reviewed")
+        return
+    console.print(f"[bold]{done_n} of {total}[/] findings reviewed; {total - done_n} in the queue"
+                  + (f" (showing {len(items)})" if items else ""))
+
+    def turn(t, mark=False):
+        who = f"{t['speaker']}: " if t.get("speaker") else ""
+        at = (f"{t['start_s']:.1f}s" if t.get("start_s") is not None else (t.get("captured_at") or "")[:16])
+        line = f"  {'▶' if mark else ' '} #{t['seq']} [dim]{at}[/] {escape(who)}{escape(t['text'][:200])}"
+        return f"[bold]{line}[/]" if mark else f"[dim]{line}[/]"
+
+    for it in items:
+        f, u, s = it.finding, it.utterance, it.source
+        console.print(f"\n[bold]finding {f['id']}[/] {f['code']}/{f['stance']} score {f['score']:.2f} — "
+                      f"“{escape(f['evidence'])}” — {escape(s['title'] or s['original_name'])} ({s['kind']})")
+        for t in it.before:
+            console.print(turn(t))
+        console.print(turn(u, mark=True))
+        for t in it.after:
+            console.print(turn(t))
+    if items:
+        console.print("\n[dim]decide: overheard review confirm ID… | overheard review reject ID… [--note TEXT][/]")
+
+
+def _decide(decision: str, ids: list[int], everything: bool, code, source, note: str) -> None:
+    from .review import decide, pending_ids
+    from .store.audit import default_actor
+    from .web.actions import ActionError, NotFound
+    store = open_store()
+    if everything:
+        if ids:
+            raise fail("give finding ids or --all, not both", 2)
+        ids = pending_ids(store, _queue_filter(store, code, source), limit=1_000_000)
+    if not ids:
+        raise fail("no findings to decide (give ids, or --all with --code/--source)", 2)
+    try:
+        results = decide(store, ids, decision, actor=default_actor(), note=note)
+    except (ActionError, NotFound) as exc:
+        raise fail(str(exc), 2)
+    err.print(f"{len(results)} finding(s) {decision} (one audit row each)")
+
+
+@review_app.command("confirm")
+def review_confirm(
+    ids: Optional[List[int]] = typer.Argument(None, help="Finding ids."),
+    everything: bool = typer.Option(False, "--all", help="Every finding in the queue under --code/--source.", metavar=" "),
+    code: Optional[str] = typer.Option(None, "--code", help="With --all: only this code."),
+    source: Optional[str] = typer.Option(None, "--source", help="With --all: only this source."),
+    note: str = typer.Option("", "--note", help="A note kept with each decision."),
+):
+    """Confirm findings (an analyst checked them against the transcript or audio)."""
+    _decide("confirmed", list(ids or []), everything, code, source, note)
+
+
+@review_app.command("reject")
+def review_reject(
+    ids: Optional[List[int]] = typer.Argument(None, help="Finding ids."),
+    everything: bool = typer.Option(False, "--all", help="Every finding in the queue under --code/--source.", metavar=" "),
+    code: Optional[str] = typer.Option(None, "--code", help="With --all: only this code."),
+    source: Optional[str] = typer.Option(None, "--source", help="With --all: only this source."),
+    note: str = typer.Option("", "--note", help="A note kept with each decision."),
+):
+    """Reject findings (the detector was wrong); they leave every rate."""
+    _decide("rejected", list(ids or []), everything, code, source, note)
+
+
 # --------------------------------------------------------------------------- train
 train_app = typer.Typer(no_args_is_help=True, help="Rebuild trained components from their shipped corpora.")
 app.add_typer(train_app, name="train")

@@ -209,7 +209,7 @@ def lineage(store: Store, version: str | None) -> dict:
 
 
 def detector_evaluation() -> dict | None:
-    """Measured figures shipped with the detector (written by `make eval`), if present."""
+    """Measured figures shipped with the detector (written by tools/write_detector_evaluation.py), if present."""
     try:
         text = resources.files("overheard.analyse").joinpath("evaluation.json").read_text(encoding="utf-8")
     except (FileNotFoundError, ModuleNotFoundError, OSError):
