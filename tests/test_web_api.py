@@ -799,3 +799,66 @@ def test_the_search_selection_downloads_as_csv_jsonl_report_and_package(app, sto
         hit_sources = {r[0] for r in st.conn.execute(
             f"SELECT DISTINCT source_id FROM utterances WHERE id IN ({','.join(map(str, expect))})")}
     assert {s["id"] for s in manifest["sources"]} == hit_sources
+
+
+def test_review_queue_walks_unreviewed_findings_by_priority_with_context(app, store_dir):
+    from overheard import Store
+    from overheard.review import SEVERITY, pending_ids, progress
+    vic = login(app, "vic")
+    assert vic.get("/review").status_code == 403
+    ann = login(app, "ann")
+    with Store(store_dir) as st:
+        before = progress(st)
+        queue = pending_ids(st, limit=100)
+        codes = [st.conn.execute("SELECT code FROM findings WHERE id = ?", (i,)).fetchone()[0] for i in queue]
+    assert before[0] == 0 and before[1] == len(queue) > 3
+    assert [SEVERITY.index(c) for c in codes] == sorted(SEVERITY.index(c) for c in codes)   # most serious first
+    page = ann.get("/review").text
+    assert f"0 of {before[1]} reviewed" in page and f'data-finding="{queue[0]}"' in page
+    assert 'class="turn current"' in page and "Decide several" in page
+    # decide the first: it leaves the queue, the next one is shown, one audit row
+    audit0 = counts(store_dir)["audit_log"]
+    r = ann.post("/review/decide", data={"csrf": csrf(ann, "/review"), "finding_id": queue[0],
+                                         "decision": "confirmed", "next": "/review"}, follow_redirects=True)
+    assert r.status_code == 200 and f'data-finding="{queue[1]}"' in r.text and f"1 of {before[1]} reviewed" in r.text
+    # bulk: two findings rejected, one audit row each
+    r = ann.post("/review/decide", data={"csrf": csrf(ann, "/review"), "bulk": "1", f"f{queue[1]}": "1",
+                                         f"f{queue[2]}": "1", "decision": "rejected", "next": "/review"},
+                 follow_redirects=False)
+    assert r.status_code == 303
+    rows = db(store_dir).execute("SELECT action, target FROM audit_log ORDER BY id").fetchall()[audit0:]
+    assert [(a, t) for a, t in rows] == [("review.finding", f"finding:{queue[0]}"),
+                                        ("review.finding", f"finding:{queue[1]}"),
+                                        ("review.finding", f"finding:{queue[2]}")]
+    status = dict(db(store_dir).execute("SELECT finding_id, status FROM finding_status"
+                                        f" WHERE finding_id IN ({queue[0]}, {queue[1]}, {queue[2]})").fetchall())
+    assert status == {queue[0]: "confirmed", queue[1]: "rejected", queue[2]: "rejected"}
+    # nothing ticked, a wrong id, a bad code: refused, nothing written
+    assert ann.post("/review/decide", data={"csrf": csrf(ann, "/review"), "bulk": "1", "decision": "rejected"}
+                    ).status_code == 422
+    assert ann.post("/review/decide", data={"csrf": csrf(ann, "/review"), "bulk": "1", "f999999": "1",
+                                            "decision": "rejected"}).status_code == 422
+    assert ann.get("/review", params={"code": "fearr"}).status_code == 422
+    assert counts(store_dir)["audit_log"] == audit0 + 3
+
+
+def test_cli_review_queue_and_decisions(store_dir):
+    from typer.testing import CliRunner
+    from overheard.cli import app as cli_app
+    from overheard import Store
+    from overheard.review import pending_ids
+    run = lambda *a: CliRunner().invoke(cli_app, ["--store", str(store_dir), *map(str, a)])  # noqa: E731
+    with Store(store_dir) as st:
+        queue = pending_ids(st, limit=100)
+    r = run("review", "--limit", "2")
+    assert r.exit_code == 0 and f"0 of {len(queue)} findings reviewed" in r.output
+    assert f"finding {queue[0]}" in r.output and "▶" in r.output
+    assert run("review", "confirm", queue[0], "--note", "heard it").exit_code == 0
+    bad = run("review", "reject", 999999)
+    assert bad.exit_code == 2 and "no such finding" in bad.output
+    code = db(store_dir).execute("SELECT code FROM findings WHERE id = ?", (queue[1],)).fetchone()[0]
+    n_code = sum(1 for i in queue[1:] if db(store_dir).execute(
+        "SELECT code FROM findings WHERE id = ?", (i,)).fetchone()[0] == code)
+    r = run("review", "reject", "--all", "--code", code)
+    assert r.exit_code == 0 and f"{n_code} finding(s) rejected" in r.output
+    assert run("review", "--code", "fearr").exit_code == 2

@@ -188,3 +188,51 @@ def test_pages_read_without_javascript(server, browser):
     page.locator("a.hit-link").first.click()
     assert page.locator("#transcript-text").count() == 1
     ctx.close()
+
+
+def _progress(page) -> tuple[int, int]:
+    done, _, total, _ = page.inner_text("#review-progress").split(" ", 3)
+    return int(done), int(total)
+
+
+def test_review_queue_with_keys_and_bulk(server, browser):
+    """Issue 15: the queue walked with single keys, and a bulk decision, in a real browser."""
+    import sqlite3
+    base, store_dir = server
+    page = _login(browser, base, "ann")
+    page.goto(f"{base}/review")
+    done0, total = _progress(page)
+    first = page.get_attribute("#review-item", "data-finding")
+    _shot(page, "review.png")
+    page.keyboard.press("j")                                   # next
+    page.wait_for_url("**/review?i=1")
+    second = page.get_attribute("#review-item", "data-finding")
+    assert second != first
+    page.keyboard.press("k")                                   # previous
+    page.wait_for_url(f"{base}/review")
+    assert page.get_attribute("#review-item", "data-finding") == first
+    page.keyboard.press("c")                                   # confirm the first
+    page.wait_for_selector(f"#review-item:not([data-finding='{first}'])")
+    assert _progress(page) == (done0 + 1, total)
+    page.fill("#confirm-form input[name=note]", "typing c here must not confirm")   # keys ignored in fields
+    page.keyboard.press("Escape")
+    current = page.get_attribute("#review-item", "data-finding")
+    page.keyboard.press("r")                                   # focus is still in the field: nothing happens
+    page.wait_for_timeout(300)
+    assert page.get_attribute("#review-item", "data-finding") == current
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("r")                                   # reject it
+    page.wait_for_selector(f"#review-item:not([data-finding='{current}'])")
+    boxes = page.locator("#bulk-form input[type=checkbox]")
+    picked = [boxes.nth(i).get_attribute("name")[1:] for i in range(2)]
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.click("#bulk-form button[value=rejected]")
+    page.wait_for_selector("#review-progress")
+    assert _progress(page) == (done0 + 4, total)
+    assert page.errors == []
+    con = sqlite3.connect(store_dir / "overheard.db")
+    status = dict(con.execute("SELECT finding_id, status FROM finding_status WHERE finding_id IN (?,?,?,?)",
+                              (int(first), int(current), *map(int, picked))).fetchall())
+    assert status == {int(first): "confirmed", int(current): "rejected", int(picked[0]): "rejected",
+                      int(picked[1]): "rejected"}

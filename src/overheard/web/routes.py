@@ -18,6 +18,7 @@ from .queries import (KINDS, ORDERS, PAGE_SIZES, REVIEW_STATUSES, BadQuery, Sear
                       highlight_segments, normalise_time, run_search, utterance_detail)
 
 EXPORT_LIMIT = 50_000      # utterances a download from the workbench may hold
+BULK_PAGE = 30             # queue items listed for bulk decisions (form field limit: MAX_FIELDS)
 
 def ID():
     return PathParam(ge=1, le=2**62)
@@ -310,6 +311,67 @@ def install(app: FastAPI) -> None:
 
     def _back(uid: int) -> str:
         return f"/utterance/{uid}#review"
+
+    # ------------------------------------------------------------------ review queue (analyst)
+    def queue_filter(qp):
+        from ..review import QueueFilter
+        code = (qp.get("code") or "").strip()
+        if code and code not in _codes():
+            raise WebError(422, f"code: {code!r} is not one of {', '.join(_codes())}")
+        src = (qp.get("source") or "").strip()[:64]
+        sid = None
+        if src:
+            try:
+                sid = get_store().resolve_source(src)["id"]
+            except Exception as exc:
+                raise WebError(422, f"source: {exc}") from None
+        return QueueFilter(code=code or None, source_id=sid)
+
+    def queue_url(qf, i: int = 0) -> str:
+        params = {k: v for k, v in (("code", qf.code), ("source", qf.source_id), ("i", i or None)) if v}
+        return "/review" + (f"?{urlencode(params)}" if params else "")
+
+    @app.get("/review")
+    def review_page(request: Request):
+        require(request, "analyst")
+        from ..review import item, pending_ids, progress
+        store = get_store()
+        qf = queue_filter(request.query_params)
+        i = _int(dict(request.query_params), "i", required=False, hi=10**6) or 0
+        done_n, total = progress(store, qf)
+        ids = pending_ids(store, qf, limit=BULK_PAGE + i + 1)
+        i = min(i, max(len(ids) - 1, 0))
+        current = item(store, ids[i]) if ids else None
+        segments = None
+        if current:
+            segments, _ = highlight_segments(current.utterance["text"], [current.finding])
+        upcoming = [item(store, fid) for fid in ids[i:i + BULK_PAGE]]
+        return page(request, "review.html", {
+            "done": done_n, "total": total, "current": current, "segments": segments, "i": i,
+            "prev_url": queue_url(qf, i - 1) if i > 0 else None,
+            "next_url": queue_url(qf, i + 1) if i + 1 < len(ids) else None,
+            "here": queue_url(qf, i), "qf": qf, "codes": _codes(), "upcoming": upcoming})
+
+    @app.post("/review/decide")
+    def review_decide(request: Request, form: dict = Depends(form_data)):
+        sess, user = require(request, "analyst", form)
+        from ..review import decide
+        back = _safe_next(form.get("next") or "/review")
+        if form.get("bulk"):
+            ids = [int(k[1:]) for k, v in form.items() if k[:1] == "f" and k[1:].isdigit() and v]
+            if not ids:
+                raise WebError(422, "Tick the findings to decide first.")
+        else:
+            ids = [_int(form, "finding_id", lo=1, hi=2**62)]
+        try:
+            results = decide(get_store(), ids, form.get("decision", ""), actor=user["name"], note=form.get("note", ""))
+        except actions.NotFound as exc:
+            raise WebError(404, str(exc)) from None
+        except actions.ActionError as exc:
+            raise WebError(422, str(exc)) from None
+        word = results[0]["after"] if results else form.get("decision")
+        return done(request, back, f"{len(results)} finding(s) {word}." if len(results) > 1
+                    else f"Finding {ids[0]}: {results[0]['before']} → {results[0]['after']}.")
 
     @app.post("/finding/{fid}/review")
     def review(request: Request, fid: int = ID(), form: dict = Depends(form_data)):

@@ -90,4 +90,24 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initPlayer);
   else initPlayer();
+  // Review queue: single keys (not while typing in a field).
+  document.addEventListener("keydown", function (ev) {
+    if (!document.getElementById("review-item")) return;
+    var t = ev.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    function go(id) { var a = document.getElementById(id); if (a) { ev.preventDefault(); window.location.href = a.href; } }
+    function submit(id) { var f = document.getElementById(id); if (f) { ev.preventDefault(); f.submit(); } }
+    switch (ev.key) {
+      case "c": submit("confirm-form"); break;
+      case "r": submit("reject-form"); break;
+      case "j": case "ArrowRight": go("review-next"); break;
+      case "k": case "ArrowLeft": go("review-prev"); break;
+      case "w": go("review-widen"); break;
+      case " ":
+        var audio = document.getElementById("review-audio");
+        if (audio) { ev.preventDefault(); if (audio.paused) { audio.play(); } else { audio.pause(); } }
+        break;
+    }
+  });
 })();
