@@ -119,3 +119,39 @@ def test_methods_quote_the_shipped_evaluation_per_code(tmp_path):
     assert f"micro P {d['micro']['precision']:.2f} R {d['micro']['recall']:.2f}" in methods
     sh = d["per_code"]["self_harm"]
     assert f"<td>self_harm</td>\n<td>{sh['precision']:.2f} / {sh['recall']:.2f} ({sh['support']})" in methods
+
+
+def test_whole_selection_table_states_denominators_and_splits_by_position(tmp_path):
+    """Issue 15: the table says what its n is, what the charts leave out (undated), what every n
+    leaves out, and splits counts by speaker position — checked against a plain count of rows."""
+    import re
+    from collections import defaultdict
+    from overheard import Store
+    from overheard.analyse.apply import analyze_store
+    from overheard.ingest import ingest_paths
+    from overheard.report.data import ReportOptions
+    from overheard.report.html import render_html
+    from conftest import TEXT_EXAMPLES
+    with Store(tmp_path / "s") as st:
+        ingest_paths(st, TEXT_EXAMPLES)
+        st.conn.execute("UPDATE utterances SET captured_at = NULL WHERE source_id = 1")  # an undated source
+        analyze_store(st)
+        html, _ = render_html(st, ReportOptions(by="week"))
+        read = {r[0]: r[1] for r in st.conn.execute(
+            "SELECT a.utterance_id, u.captured_at FROM analyses a JOIN utterances u ON u.id = a.utterance_id"
+            " WHERE a.status IN ('ok', 'truncated')")}
+        per_pos = defaultdict(set)
+        for uid, code, stance in st.conn.execute("SELECT utterance_id, code, stance FROM findings"):
+            if uid in read:
+                per_pos[(code, stance)].add(uid)
+    text = " ".join(html.split())
+    undated = sum(1 for at in read.values() if at is None)
+    assert undated > 0
+    assert (f"Denominator: {len(read)} utterances read by detector" in text
+            and f"use only the {len(read) - undated} of them that have a date ({undated} undated ones count here only)"
+            in text)
+    assert "Left out of every denominator: 1 site-boilerplate sentences, 2 lines in a language" in text
+    for code in ("casualties", "distress"):
+        row = re.search(rf'<tr><td>{code}</td>.*?</tr>', html, re.S).group(0)
+        cells = dict(re.findall(r'data-position="(\w+)">(\d+)<', row))
+        assert cells == {p: str(len(per_pos[(code, p)])) for p in ("self", "reported", "narration")}

@@ -9,7 +9,7 @@ from importlib import resources
 
 from .. import __version__
 from ..store import Store, utc_now
-from .summary import CODES, LOW_MORALE, Cell, morale_summary
+from .summary import CODES, LOW_MORALE, POSITIONS, Cell, exclusions, morale_summary
 
 EVIDENCE_PER_CODE = 5
 
@@ -70,6 +70,8 @@ class ReportData:
     lineage: dict
     evaluation: dict | None
     empty: bool
+    by_position: dict[str, dict[str, int]] = field(default_factory=dict)  # position → code → utterances
+    left_out: dict[str, int] = field(default_factory=dict)                # what every n leaves out
 
 
 def _filters(opts: ReportOptions) -> tuple[str, list]:
@@ -229,13 +231,19 @@ def gather(store: Store, opts: ReportOptions) -> ReportData:
         by_channel = morale_summary(store, version, by=opts.by, group="channel", **kw)
         by_source = morale_summary(store, version, by="all", group="source", **kw)
         evidence = strongest_evidence(store, opts, version)
+        by_position = {}
+        for position in POSITIONS:
+            cells = morale_summary(store, version, by="all", group="all", positions=(position,), **kw)
+            by_position[position] = {c: sum(cell.rates[c].count for cell in cells) for c in CODES}
+        left_out = exclusions(store, version)
     else:
         overall, by_channel, by_source, evidence = [], [], [], {c: [] for c in CODES}
+        by_position, left_out = {}, {}
     return ReportData(options=opts, generated_at=utc_now(), tool_version=__version__,
                       detector_version=version, corpus=corpus, by_channel=by_channel,
                       by_source=by_source, overall=overall, evidence=evidence,
                       lineage=lineage(store, version), evaluation=detector_evaluation(),
-                      empty=corpus["utterances"] == 0)
+                      empty=corpus["utterances"] == 0, by_position=by_position, left_out=left_out)
 
 
 __all__ = ["ReportOptions", "ReportData", "Evidence", "gather", "LOW_MORALE", "CODES"]

@@ -37,6 +37,7 @@ def render_html(store: Store, opts: ReportOptions, title: str = "Morale indicato
             if svg:
                 charts.append((f"Channel: {g}", svg))
     totals, total_n = [], sum(c.n for c in d.overall)
+    dated_n = sum(c.n for c in d.overall if c.bucket != "undated")
     for code in CODES:
         totals.append((code, Rate(sum(c.rates[code].count for c in d.overall), total_n)))
     register = {}
@@ -48,7 +49,8 @@ def render_html(store: Store, opts: ReportOptions, title: str = "Morale indicato
                       autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("report.html.j2").render(
         d=d, title=title, charts=charts, bars=bars_svg(d.by_source), totals=totals, total_n=total_n,
-        codes=CODES, register=sorted(register.values(), key=lambda e: e.utterance_id), period=period)
+        codes=CODES, register=sorted(register.values(), key=lambda e: e.utterance_id), period=period,
+        dated_n=dated_n)
     return html, d
 
 
