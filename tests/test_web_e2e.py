@@ -236,3 +236,20 @@ def test_review_queue_with_keys_and_bulk(server, browser):
                               (int(first), int(current), *map(int, picked))).fetchall())
     assert status == {int(first): "confirmed", int(current): "rejected", int(picked[0]): "rejected",
                       int(picked[1]): "rejected"}
+
+
+def test_widened_clip_marks_the_transmission_on_the_waveform(server, browser):
+    base, _ = server
+    page = _login(browser, base, "vic")
+    page.goto(f"{base}/search?q=воды&kind=radio")
+    page.locator("a.hit-link").first.click()
+    page.wait_for_selector("#player.ready", timeout=20000)
+    assert page.locator("#tx-mark").count() == 0            # the bare transmission: nothing to mark
+    page.click("text=widen to neighbours")
+    page.wait_for_selector("#player.ready", timeout=20000)
+    mark = page.locator("#tx-mark")
+    assert mark.count() == 1
+    box, wave = mark.bounding_box(), page.locator("#waveform").bounding_box()
+    assert 0 < box["width"] < wave["width"] and box["x"] > wave["x"]   # a part of the clip, not its start
+    assert page.locator("a", has_text="the whole recording's timeline").get_attribute("href").startswith("/source/")
+    assert page.errors == []

@@ -85,7 +85,22 @@
       ws.on("pause", function () { btn.textContent = "Play"; });
       ws.on("finish", function () { btn.textContent = "Play"; });
     }
-    ws.on("ready", function () { box.classList.add("ready"); });
+    ws.on("ready", function (duration) {
+      box.classList.add("ready");
+      // a widened clip: mark where the transmission itself lies in it
+      var pad = parseFloat(box.getAttribute("data-pad") || "0");
+      var start = parseFloat(box.getAttribute("data-start")), end = parseFloat(box.getAttribute("data-end"));
+      if (pad > 0 && duration > 0 && !isNaN(start) && !isNaN(end)) {
+        var from = Math.min(pad, start), len = end - start;
+        var mark = document.createElement("div");
+        mark.className = "tx-mark";
+        mark.id = "tx-mark";
+        mark.title = "this transmission";
+        mark.style.left = (100 * from / duration).toFixed(2) + "%";
+        mark.style.width = (100 * Math.min(len, duration - from) / duration).toFixed(2) + "%";
+        document.getElementById("waveform").appendChild(mark);
+      }
+    });
     ws.on("error", function (e) { box.classList.add("ws-error"); box.setAttribute("data-error", String(e)); });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initPlayer);
