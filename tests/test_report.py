@@ -155,3 +155,24 @@ def test_whole_selection_table_states_denominators_and_splits_by_position(tmp_pa
         row = re.search(rf'<tr><td>{code}</td>.*?</tr>', html, re.S).group(0)
         cells = dict(re.findall(r'data-position="(\w+)">(\d+)<', row))
         assert cells == {p: str(len(per_pos[(code, p)])) for p in ("self", "reported", "narration")}
+
+
+def test_report_charts_break_at_gaps_mark_small_n_and_print_rates_per_source():
+    """Issue 15: time on a real axis (a gap stays a gap), hollow points for small n, and the
+    by-source view as a grid of written-out rates."""
+    from overheard.report.charts import SMALL_N, bars_svg, trend_svg
+    from overheard.report.summary import CODES, Cell, Rate
+
+    def cell(bucket, n, k, group="all"):
+        return Cell(group, bucket, n, {c: Rate(k if c == "fear" else 0, n) for c in CODES})
+
+    svg = trend_svg([cell("2022-03-01", 40, 4), cell("2022-03-02", 40, 8), cell("2022-03-20", SMALL_N - 1, 5)], "t")
+    # one line for the adjacent pair; the lone 20 March point is not joined to it
+    fear_lines = [line for line in svg.split("<path") if "stroke: #d62728" in line and "stroke-width: 1.2" in line]
+    assert len(fear_lines) == 1
+    assert "fill: #ffffff" in svg and f"hollow: n &lt; {SMALL_N} (1)" in svg
+    import re
+    grid = bars_svg([cell("all", 40, 11, "A #1"), cell("all", 8, 2, "B #2")])
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", grid)
+    assert texts[:2] == ["fear", f"utterances per 100 with each indicator; grey rows: n &lt; {SMALL_N}"]
+    assert texts[2:] == ["A #1 (n=40)", "B #2 (n=8)", "28", "25"]   # 11/40 = 27.5 → "28"; 2/8 = 25
