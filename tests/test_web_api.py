@@ -660,6 +660,14 @@ def test_dashboard_points_link_to_their_utterances(app, store_dir):
     assert ids and ids <= fear
     assert c.get("/dashboard", params={"by": "year"}).status_code == 422
     assert c.get("/dashboard", params={"group": "x"}).status_code == 422
+    assert c.get("/dashboard", params={"position": "mine"}).status_code == 422
+    # findings in narration only: every chart counts narration findings, and only those
+    own = c.get("/dashboard", params={"by": "day", "group": "all", "position": "narration"}).text
+    counted = {m[0]: int(m[1]) for m in re.findall(r"<h2>(\w+) <small class=\"muted\">(\d+) utterance", own)}
+    narrated = dict(db(store_dir).execute(
+        "SELECT f.code, count(DISTINCT f.utterance_id) FROM findings f JOIN utterances u ON u.id = f.utterance_id"
+        " WHERE f.stance = 'narration' AND u.captured_at IS NOT NULL GROUP BY f.code").fetchall())
+    assert counted == narrated and "only findings in narration count" in own
 
 
 def test_audit_page_shows_chain_verification_and_review_entries(app, store_dir):

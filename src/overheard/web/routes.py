@@ -18,6 +18,8 @@ from .queries import (KINDS, ORDERS, PAGE_SIZES, REVIEW_STATUSES, BadQuery, Sear
                       highlight_segments, normalise_time, run_search, utterance_detail)
 
 EXPORT_LIMIT = 50_000      # utterances a download from the workbench may hold
+# speaker position of the findings counted (their stance): narration never inflates own words
+POSITION_CHOICES = {"all": None, "own": ("self",), "reported": ("reported",), "narration": ("narration",)}
 BULK_PAGE = 30             # queue items listed for bulk decisions (form field limit: MAX_FIELDS)
 
 def ID():
@@ -550,10 +552,13 @@ def install(app: FastAPI) -> None:
             raise WebError(422, "by: expected day, week or month")
         if group not in ("channel", "kind", "source", "all"):
             raise WebError(422, "group: expected channel, kind, source or all")
+        position = qp.get("position") or "all"
+        if position not in POSITION_CHOICES:
+            raise WebError(422, f"position: expected one of {', '.join(POSITION_CHOICES)}")
         version = qp.get("detector") or detector()
         charts = []
         if version:
-            cells = morale_summary(get_store(), version, by=by, group=group)
+            cells = morale_summary(get_store(), version, by=by, group=group, positions=POSITION_CHOICES[position])
             groups = sorted({c.group for c in cells})[:8]
             for code in SUMMARY_CODES:
                 series = {}
@@ -574,7 +579,7 @@ def install(app: FastAPI) -> None:
                         code, series, by, link_params=lambda g: _group_filter(group, g, version))})
         from .charts import PALETTE
         legend = [(g, PALETTE[i % len(PALETTE)]) for i, g in enumerate(groups)] if version else []
-        return page(request, "dashboard.html", {"charts": charts, "by": by, "group": group,
+        return page(request, "dashboard.html", {"charts": charts, "by": by, "group": group, "position": position,
                                                 "detector": version, "legend": legend})
 
     # ------------------------------------------------------------------ audit (admin)
