@@ -668,6 +668,14 @@ def test_dashboard_points_link_to_their_utterances(app, store_dir):
         "SELECT f.code, count(DISTINCT f.utterance_id) FROM findings f JOIN utterances u ON u.id = f.utterance_id"
         " WHERE f.stance = 'narration' AND u.captured_at IS NOT NULL GROUP BY f.code").fetchall())
     assert counted == narrated and "only findings in narration count" in own
+    from overheard import Store
+    from overheard.analyse.apply import latest_detector_version
+    from overheard.report.summary import exclusions
+    with Store(store_dir) as st:
+        e = exclusions(st, latest_detector_version(st))
+    text = " ".join(own.split())
+    assert f"Denominator: the {e['analysed']} utterances the detector read" in text
+    assert f"Left out of every rate: {e['boilerplate']} site-boilerplate sentences" in text
 
 
 def test_audit_page_shows_chain_verification_and_review_entries(app, store_dir):

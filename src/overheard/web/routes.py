@@ -579,7 +579,10 @@ def install(app: FastAPI) -> None:
                         code, series, by, link_params=lambda g: _group_filter(group, g, version))})
         from .charts import PALETTE
         legend = [(g, PALETTE[i % len(PALETTE)]) for i, g in enumerate(groups)] if version else []
+        from ..report.summary import exclusions
+        left_out = exclusions(get_store(), version) if version else {}
         return page(request, "dashboard.html", {"charts": charts, "by": by, "group": group, "position": position,
+                                                "left_out": left_out,
                                                 "detector": version, "legend": legend})
 
     # ------------------------------------------------------------------ audit (admin)
