@@ -253,3 +253,30 @@ def test_widened_clip_marks_the_transmission_on_the_waveform(server, browser):
     assert 0 < box["width"] < wave["width"] and box["x"] > wave["x"]   # a part of the clip, not its start
     assert page.locator("a", has_text="the whole recording's timeline").get_attribute("href").startswith("/source/")
     assert page.errors == []
+
+
+def test_report_reads_as_an_image(server, browser, tmp_path):
+    """The report rendered in Chromium: captions sit above their charts, the charts have room,
+    nothing overflows the page width; its sections are saved as screenshots (make screenshots)."""
+    from overheard import Store
+    from overheard.report.data import ReportOptions
+    from overheard.report.html import render_html
+    _, store_dir = server
+    with Store(store_dir) as st:
+        html, _ = render_html(st, ReportOptions(by="day"))
+    out = tmp_path / "report.html"
+    out.write_text(html, encoding="utf-8")
+    page = browser.new_context(viewport={"width": 1100, "height": 1400}).new_page()
+    page.goto(out.as_uri())
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1100                                        # nothing wider than the page
+    for fig in page.locator("figure.chart").all():
+        cap, svg = fig.locator("figcaption"), fig.locator("svg").first
+        if cap.count():
+            assert cap.bounding_box()["y"] < svg.bounding_box()["y"]    # caption above its chart
+        assert svg.bounding_box()["height"] > 80
+    for section, name in (("#corpus", "report-corpus.png"), ("#trends", "report-trends.png"),
+                          ("#evidence", "report-evidence.png")):
+        if page.locator(section).count():
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator(section).screenshot(path=str(SHOTS / name))
