@@ -151,6 +151,7 @@ def test_whole_selection_table_states_denominators_and_splits_by_position(tmp_pa
             and f"use only the {len(read) - undated} of them that have a date ({undated} undated ones count here only)"
             in text)
     assert "Left out of every denominator: 1 site-boilerplate sentences, 2 lines in a language" in text
+    assert "Undated (in the table, in no chart): 000_8507744cc2eb13bf.txt (source 1, 23 utterances)." in text
     for code in ("casualties", "distress"):
         row = re.search(rf'<tr><td>{code}</td>.*?</tr>', html, re.S).group(0)
         cells = dict(re.findall(r'data-position="(\w+)">(\d+)<', row))

@@ -115,6 +115,9 @@ def corpus_stats(store: Store, opts: ReportOptions) -> dict:
             "transmissions": row[4] or 0, "messages": row[5] or 0, "boilerplate": row[6] or 0,
             "languages": langs, "kinds": kinds, "audio_hours": audio_s / 3600, "speech_hours": speech_s / 3600,
             "source_list": sources, "media_messages": _media_messages(store, [s["id"] for s in sources]),
+            "undated_sources": [dict(r) for r in store.conn.execute(
+                f"SELECT s.id, s.original_name, count(*) AS n {base} AND u.captured_at IS NULL"
+                " GROUP BY s.id ORDER BY s.id", params)],
             "retracted": [dict(r) for r in store.conn.execute(
                 "SELECT t.source_id, s.original_name, s.sha256, t.reason, t.actor, t.at FROM retracted t"
                 " JOIN sources s ON s.id = t.source_id ORDER BY t.source_id")]}
