@@ -115,3 +115,29 @@ def test_a_negator_further_back_does_not(rules):
 @pytest.mark.parametrize("text", ["Нет, мне страшно.", "Не знаю, мне страшно.", "Не спал, боюсь."])
 def test_negation_stops_at_a_clause_boundary(rules, text):
     assert _codes(rules, text) == ["fear"]
+
+
+# -- search terms ---------------------------------------------------------------------------------
+
+def test_every_dictionary_reading_is_indexed_and_searchable(store, tmp_path):
+    """'стали' is both сталь (steel, genitive) and стать (became): both readings are indexed, so
+    a search for either lemma finds it (pymorphy3's dictionary lists both)."""
+    from overheard.index.search import Filters, search
+    from overheard.index.terms import lemmas_of
+    assert lemmas_of("стали", "ru") == ("сталь", "стать")
+    (tmp_path / "a.txt").write_text("Запасы стали кончились.\n", encoding="utf-8")
+    ingest_file(store, tmp_path / "a.txt")
+    for query in ("сталь", "стать"):
+        assert [h.text for h in search(store.conn, query, Filters(lang="ru"))] == ["Запасы стали кончились."]
+
+
+@pytest.mark.parametrize("word,lemmas", [
+    ("обстреливают", ("обстреливать",)),     # Ukrainian dictionary only guesses "обстреливаюта"
+    ("сбежали", ("сбежать",)),               # … "сбежати"
+    ("командиры", ("командир",)),
+])
+def test_guessed_readings_never_join_dictionary_ones(word, lemmas):
+    """A word of unknown language is looked up in both dictionaries; the other language's guess
+    must not be added to a real reading (it would make common words match junk)."""
+    from overheard.index.terms import lemmas_of
+    assert lemmas_of(word, "") == lemmas
