@@ -141,3 +141,46 @@ def test_guessed_readings_never_join_dictionary_ones(word, lemmas):
     must not be added to a real reading (it would make common words match junk)."""
     from overheard.index.terms import lemmas_of
     assert lemmas_of(word, "") == lemmas
+
+
+# -- segmentation ---------------------------------------------------------------------------------
+
+def _audio_blocks(a, block_s=30.0):
+    import numpy as np
+    from overheard.audio.decode import SAMPLE_RATE, AudioBlock
+    n = int(block_s * SAMPLE_RATE)
+    for i in range(0, len(a), n):
+        yield AudioBlock(i / SAMPLE_RATE, a[i:i + n].astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def clean_lines():
+    from overheard.audio.decode import decode_all
+    return decode_all(REPO / "examples" / "audio" / "demo_lines_clean.ogg")   # 16 lines, 0.5 s apart
+
+
+def test_merged_speech_never_exceeds_one_whisper_window(clean_lines):
+    """92 s of speech with 0.5 s pauses (shorter than the merge gap): merged islands are capped at
+    max_transmission_s, so each transmission fits one 30 s Whisper window."""
+    from overheard.audio.segment import SegmentOptions, segment_blocks
+    o = SegmentOptions(mode="call")
+    txs = [t for t, _ in segment_blocks(_audio_blocks(clean_lines), o)]
+    assert len(txs) >= 4
+    assert max(t.end_s - t.start_s for t in txs) <= o.max_transmission_s
+    assert sum(t.end_s - t.start_s for t in txs) > 85                # nothing lost to the cap
+
+
+def test_key_up_and_squelch_tail_bursts_are_trimmed(clean_lines):
+    """A 0.3 s white-noise burst before and after one line (squelch only, no VAD): the
+    transmission starts and ends with the speech, not with the bursts."""
+    import numpy as np
+    from overheard.audio.decode import SAMPLE_RATE
+    from overheard.audio.segment import SegmentOptions, segment_blocks
+    line = clean_lines[int(10.25 * SAMPLE_RATE):int(16.48 * SAMPLE_RATE)]
+    burst = (np.random.default_rng(0).standard_normal(int(0.3 * SAMPLE_RATE)) * 0.3).astype(np.float32)
+    silence = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
+    audio = np.concatenate([silence, burst, line, burst, silence])
+    [(t, _)] = list(segment_blocks(_audio_blocks(audio), SegmentOptions(use_vad=False)))
+    speech_start, speech_end = 2.3, 2.3 + len(line) / SAMPLE_RATE
+    assert speech_start - 0.05 <= t.start_s <= speech_start + 0.2
+    assert speech_end - 0.2 <= t.end_s <= speech_end + 0.05
