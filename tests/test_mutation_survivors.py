@@ -184,3 +184,21 @@ def test_key_up_and_squelch_tail_bursts_are_trimmed(clean_lines):
     speech_start, speech_end = 2.3, 2.3 + len(line) / SAMPLE_RATE
     assert speech_start - 0.05 <= t.start_s <= speech_start + 0.2
     assert speech_end - 0.2 <= t.end_s <= speech_end + 0.05
+
+
+def test_a_click_never_reaches_the_vad(monkeypatch):
+    """A 0.1 s carrier click opens the squelch for less than min_transmission_s: it is dropped
+    before the VAD runs — one Silero pass per click on a busy channel is what that check saves.
+    (A separate min_open_s check did the same earlier and could never change a result, since
+    min_transmission_s is longer: it was removed as dead code.)"""
+    import numpy as np
+    from overheard.audio import segment
+    from overheard.audio.decode import SAMPLE_RATE
+    calls = []
+    real = segment._vad_islands
+    monkeypatch.setattr(segment, "_vad_islands", lambda a, o: calls.append(len(a)) or real(a, o))
+    click = (np.random.default_rng(1).standard_normal(int(0.1 * SAMPLE_RATE)) * 0.3).astype(np.float32)
+    silence = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
+    out = list(segment.segment_blocks(_audio_blocks(np.concatenate([silence, click, silence])),
+                                      segment.SegmentOptions()))
+    assert out == [] and calls == []

@@ -44,7 +44,6 @@ class SquelchOptions:
     open_db: float = 8.0  # open when band energy exceeds floor by this
     close_db: float = 5.0  # ... and stays open while above floor + close_db
     hang_s: float = 0.6  # hang time before closing
-    min_open_s: float = 0.25  # shorter openings are clicks
     max_open_s: float = 60.0  # force-close a stuck gate (bounds memory)
     trim_flatness: float = 0.35  # frames flatter than this at the edges are bursts
     max_trim_s: float = 0.5  # at most this much trimmed at each end
@@ -198,7 +197,7 @@ class Segmenter:
         if o.mode == "radio":
             seg = _trim_bursts(seg, o.squelch)
         if len(seg.audio) < int(o.min_transmission_s * SAMPLE_RATE):
-            return
+            return      # a click or a kerchunk: dropped before the VAD is paid for
         if o.use_vad:
             islands = _vad_islands(seg.audio, o)
         else:
@@ -269,8 +268,6 @@ class Segmenter:
         s_frame = self.open_at
         self.is_open = False
         self.below = 0
-        if (end_frame - s_frame) * so.frame_ms / 1000 < so.min_open_s:
-            return
         s = self.base + s_frame * self.n_frame
         e = self.base + end_frame * self.n_frame
         floor = self._floor((s_frame + end_frame) // 2)
