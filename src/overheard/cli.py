@@ -8,43 +8,17 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
+from .cli_support import State, check_out, console, err, fail, open_store  # noqa: F401  (used by tests too)
 from .store import Store, StoreError, default_store_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Searchable transcripts and evidence-backed morale findings from "
                        "open military voice traffic and soldiers' messages.")
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # error lines stay one line each
-
-
-class State:
-    store_path: Path = default_store_path()
-
-
-def fail(message: str, code: int = 1) -> "typer.Exit":
-    err.print(f"[red]error:[/] {escape(message)}")
-    return typer.Exit(code)
-
-
-def check_out(path: Path | None) -> None:
-    """An output path whose folder is missing gets one line, not a traceback."""
-    if path is not None and not path.resolve().parent.is_dir():
-        raise fail(f"{path}: folder {path.resolve().parent} does not exist", 2)
-
-
-def open_store(create: bool = False) -> Store:
-    try:
-        return Store(State.store_path, create=create)
-    except StoreError as exc:
-        raise fail(str(exc))
-
-
 def version_callback(value: bool):
     if value:
         console.print(f"overheard {__version__}")

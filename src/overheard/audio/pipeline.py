@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Literal
 
 import numpy as np
 
-from . import cues as _cues
+from .cues import VoiceCues, measure as measure_cues
 from .decode import iter_blocks, probe
 from .model import LoadedModel, load_model
 from .segment import SegmentOptions, Transmission, segment_blocks
@@ -43,7 +43,7 @@ class ProcessedTransmission:
     hallucination_reason: str | None
     gloss_en: str | None  # machine output, see gloss_label
     gloss_label: str | None
-    cues: _cues.VoiceCues | None
+    cues: VoiceCues | None
     transmission: Transmission  # segmentation details (gate, level, floor, SNR)
     options: dict = field(repr=False)  # lineage: model + sha256, versions, parameters
 
@@ -197,7 +197,7 @@ def from_transcript(index: int, start_s: float, end_s: float, tr, samples: np.nd
     source time, voice cues measured). Shared by recordings and demodulated SDR channels."""
     words = [Word(round(start_s + w.start_s, 3), round(start_s + w.end_s, 3), w.word, w.probability)
              for w in tr.words]
-    vc = _cues.measure(samples, text=tr.text or None, words=tr.words if tr.text else None) if cues else None
+    vc = measure_cues(samples, text=tr.text or None, words=tr.words if tr.text else None) if cues else None
     return ProcessedTransmission(
         index=index, start_s=start_s, end_s=end_s, text=tr.text, raw_text=tr.raw_text, lang=tr.lang,
         lang_prob=tr.lang_prob, words=words, avg_logprob=tr.avg_logprob, no_speech_prob=tr.no_speech_prob,

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .. import __version__
-from . import audit
-from . import seal as seals
+from .audit import append as append_audit, default_actor
+from .seal import seal as seal_rows, source_rows, unsealed
 from .evidence import EvidenceStore
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -114,11 +114,11 @@ class Store:
     def _seal_existing(self) -> None:
         """A store written before seals existed: seal its rows as they are now, one audit row per
         source, saying so (what changed before this moment cannot be shown)."""
-        if not seals.unsealed(self.conn):
+        if not unsealed(self.conn):
             return
         with self.transaction():
             for (source_id,) in self.conn.execute("SELECT id FROM sources ORDER BY id").fetchall():
-                rows = seals.source_rows(self.conn, source_id)
+                rows = source_rows(self.conn, source_id)
                 self.audit("seal.existing", f"source:{source_id}",
                            {"source_id": source_id, "note": "rows sealed as found when the store was upgraded"},
                            actor="overheard:upgrade", seal=rows)
@@ -187,9 +187,9 @@ class Store:
         records their digest (store/seal.py)."""
         if seal:
             last = self.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
-            details = {**details, "sealed": seals.seal(self.conn, last + 1, seal)}
-        digest = audit.append(self.conn, action=action, target=target, details=details,
-                              actor=actor or audit.default_actor(), at=utc_now())
+            details = {**details, "sealed": seal_rows(self.conn, last + 1, seal)}
+        digest = append_audit(self.conn, action=action, target=target, details=details,
+                              actor=actor or default_actor(), at=utc_now())
         row = self.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
         self._head = (row, digest)
         return digest

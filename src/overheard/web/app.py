@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,30 +25,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..store import Store, StoreError
-from . import auth
-from .auth import RANK, LoginLimiter, Sessions
+from .auth import LoginLimiter, Sessions
+from .guard import LOGIN_COOKIE, SESSION_COOKIE, BodyTooLarge, WebError, _safe_next, require  # noqa: F401
 from .queries import MARK, OptionCache
 
 log = logging.getLogger("overheard.web")
 
 HERE = Path(__file__).resolve().parent
-SESSION_COOKIE = "overheard_session"
-LOGIN_COOKIE = "overheard_login"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
        "form-action 'self'; base-uri 'none'")
-
-
-class WebError(Exception):
-    """An error page: status, one-line message for the user, optional extra headers."""
-
-    def __init__(self, status: int, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class LimitsMiddleware:
@@ -199,19 +185,9 @@ def create_app(store_path: str | Path, *, session_ttl_s: float = 8 * 3600, sessi
         return resp
 
     app.state.login_page = login_page
-    from . import routes
-    routes.install(app)
+    from .routes import install
+    install(app)
     return app
-
-
-def _safe_next(value: str | None) -> str:
-    """Only local paths: never an absolute or scheme-relative URL (open redirect)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/search"
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return "/search"
-    return value
 
 
 def _qs(base: dict | None = None, **overrides) -> str:
@@ -223,29 +199,3 @@ def _snippet_html(snippet: str) -> Markup:
     return Markup(str(escape(snippet)).replace(MARK[0], "<mark>").replace(MARK[1], "</mark>"))
 
 
-def require(request: Request, role: str, form: dict | None = None):
-    """The signed-in user's (session, user row), checking role and — for state-changing
-    requests — the CSRF token and Origin. Raises WebError 401/403."""
-    app = request.app
-    token = request.cookies.get(SESSION_COOKIE)
-    sess, expired = app.state.sessions.get(token)
-    if sess is None:
-        reason = app.state.sessions.revoked_reason(token)
-        raise WebError(401, reason or ("Your session has expired; sign in again." if expired
-                                       else "Sign in to use the workbench."))
-    user = app.state.get_store().conn.execute("SELECT id, name, role, disabled FROM users WHERE id = ?",
-                                              (sess.user_id,)).fetchone()
-    if user is None or user["disabled"]:
-        app.state.sessions.drop(token)
-        raise WebError(401, "This account is disabled or no longer exists.")
-    request.state.session, request.state.user = sess, user
-    if request.method not in ("GET", "HEAD"):
-        origin = request.headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-            raise WebError(403, "Cross-site request refused.")
-        sent = (form or {}).get("csrf") or request.headers.get("x-csrf-token")
-        if not auth.tokens_match(sent, sess.csrf):
-            raise WebError(403, "The form's security token is missing or stale; reload the page and try again.")
-    if RANK[user["role"]] < RANK[role]:
-        raise WebError(403, f"Your role ({user['role']}) may not do this; it needs {role}.")
-    return sess, user

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _store(create: bool = False):
-    from ..cli import State, fail
+    from ..cli_support import State, fail
     from ..store import Store, StoreError
     try:
         return Store(State.store_path, create=create)
@@ -31,7 +31,7 @@ def _store(create: bool = False):
 
 
 def _password(password_file: Optional[Path]) -> str:
-    from ..cli import fail
+    from ..cli_support import fail
     if password_file is not None:
         try:
             text = password_file.read_text(encoding="utf-8")
@@ -52,7 +52,7 @@ def serve(
     """Run the analyst web workbench over the store (search, review, dashboard, audit)."""
     import uvicorn
 
-    from ..cli import State, err, fail
+    from ..cli_support import State, err, fail
     from ..store import StoreError
     from .app import create_app
 
@@ -91,7 +91,7 @@ def user_add(
                                                       "(otherwise prompted)."),
 ):
     """Create a workbench account (argon2 hash; audited)."""
-    from ..cli import console, fail
+    from ..cli_support import console, fail
     from .auth import AccountError, add_user, check_name, check_role
 
     try:
@@ -114,7 +114,7 @@ def user_list(as_json: bool = typer.Option(False, "--json", help="One JSON objec
     """List workbench accounts (never their password hashes)."""
     import json
 
-    from ..cli import console
+    from ..cli_support import console
     from .auth import list_users
 
     store = _store()
@@ -138,7 +138,7 @@ def user_passwd(
                                                       "(otherwise prompted)."),
 ):
     """Set a workbench account's password (audited)."""
-    from ..cli import console, fail
+    from ..cli_support import console, fail
     from .auth import AccountError, set_password
 
     password = _password(password_file)

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from ..report.summary import CODES as SUMMARY_CODES, morale_summary
 from . import actions, auth
-from .app import LOGIN_COOKIE, SESSION_COOKIE, BodyTooLarge, WebError, _safe_next, require
+from .guard import LOGIN_COOKIE, SESSION_COOKIE, BodyTooLarge, WebError, _safe_next, require
 from ..index.search import SearchError, parse_query
 from .queries import (KINDS, ORDERS, PAGE_SIZES, REVIEW_STATUSES, BadQuery, SearchParams, _codes, _stances,
                       highlight_segments, normalise_time, run_search, utterance_detail)
