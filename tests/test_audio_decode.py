@@ -161,7 +161,7 @@ def test_bad_inputs_raise_one_line_errors(tmp_path):
     (tmp_path / "rate10.wav").write_bytes(_wav_bytes(rate=10))
     cases["rate10.wav"] = "sample rate"
     (tmp_path / "rate0.wav").write_bytes(_wav_bytes(rate=0))
-    cases["rate0.wav"] = ""  # FFmpeg refuses it outright
+    cases["rate0.wav"] = "not a readable audio/video file"  # FFmpeg refuses it outright
     (tmp_path / "trunc.wav").write_bytes(_wav_bytes(data=b"\1\0" * 16000, declared=2 * 160000))
     cases["trunc.wav"] = "truncated"
     _write(tmp_path / "video.mp4", "mp4", None, video=True)
