@@ -261,3 +261,6 @@ def test_zip_bomb_is_refused_from_its_directory(store, tmp_path):
     [r] = ingest_paths(store, [bomb])
     assert r.status == "failed" and "zip bomb" in r.message
     assert store.counts()["sources"] == 0
+    from overheard.ingest import plan_file
+    planned = plan_file(store, bomb, IngestOptions())          # --dry-run says the same, first
+    assert planned.status == "failed" and planned.message == r.message

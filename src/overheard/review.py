@@ -34,10 +34,10 @@ class QueueItem:
     after: list[dict] = field(default_factory=list)
 
 
-def _where(store: Store, f: QueueFilter) -> tuple[str, list]:
+def _where(store: Store, f: QueueFilter, *, pending_only: bool = True) -> tuple[str, list]:
     from .analyse.apply import latest_detector_version
     version = f.detector_version or latest_detector_version(store)
-    where = ["fs.status = 'machine'", NOT_RETRACTED, "f.detector_version = ?"]
+    where = (["fs.status = 'machine'"] if pending_only else []) + [NOT_RETRACTED, "f.detector_version = ?"]
     params: list = [version]
     if f.code:
         where.append("f.code = ?"); params.append(f.code)
@@ -62,8 +62,7 @@ def pending_ids(store: Store, f: QueueFilter | None = None, *, limit: int = 50, 
 def progress(store: Store, f: QueueFilter | None = None) -> tuple[int, int]:
     """(reviewed, total) over this detector's findings under the filter (retracted sources left out)."""
     f = f or QueueFilter()
-    where, params = _where(store, f)
-    where = where.replace("fs.status = 'machine' AND ", "")
+    where, params = _where(store, f, pending_only=False)
     total, pending = store.conn.execute(
         "SELECT count(*), sum(fs.status = 'machine') FROM findings f JOIN finding_status fs ON fs.finding_id = f.id"
         f" JOIN utterances u ON u.id = f.utterance_id WHERE {where}", params).fetchone()

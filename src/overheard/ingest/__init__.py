@@ -306,14 +306,20 @@ def with_sidecar(path: Path, opts: IngestOptions) -> IngestOptions:
         raise IngestError(f"sidecar {side.name}: {exc}") from None
 
 
+def _checked(path: Path, opts: IngestOptions) -> IngestOptions:
+    """The file's options (its sidecar applied), once it is known to be a non-empty regular file."""
+    opts = with_sidecar(path, opts)
+    if not path.is_file():
+        raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
+    if path.stat().st_size == 0:
+        raise IngestError("empty file")
+    return opts
+
+
 def ingest_file(store: Store, path: Path, opts: IngestOptions | None = None) -> FileResult:
     opts = opts or IngestOptions()
     try:
-        opts = with_sidecar(path, opts)
-        if not path.is_file():
-            raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
-        if path.stat().st_size == 0:
-            raise IngestError("empty file")
+        opts = _checked(path, opts)
         if archive.is_archive(path):
             return archive.ingest_archive(store, path, opts, FileResult,
                                           lambda st, folder, o: ingest_paths(st, [folder], o))
@@ -491,18 +497,17 @@ def plan_file(store: Store | None, path: Path, opts: IngestOptions) -> FileResul
     """What ``ingest`` would do with one file, by which reader — nothing is stored (--dry-run).
     Text files are parsed fully, so a file that would fail says why now."""
     try:
-        opts = with_sidecar(path, opts)
-        if not path.is_file():
-            raise IngestError("not a regular file" if path.exists() else "no such file (or a broken link)")
-        if path.stat().st_size == 0:
-            raise IngestError("empty file")
+        opts = _checked(path, opts)
         if archive.is_archive(path):
             import zipfile
-            with zipfile.ZipFile(path) as z:
-                infos = [i for i in z.infolist() if not i.is_dir()]
-            refused = sum(1 for i in infos if archive.unsafe_member(i))
-            return FileResult(path, "would add", f"zip archive, {len(infos) - refused} member(s) to unpack and"
-                                                 f" ingest{f', {refused} refused' if refused else ''}")
+            try:
+                infos, refused, bomb = archive.inspect(path)
+            except zipfile.BadZipFile as exc:
+                raise IngestError(f"not a readable zip archive ({exc})") from None
+            if bomb:                       # what ingest would say, before anything is unpacked
+                raise IngestError(f"zip archive refused: {bomb}")
+            return FileResult(path, "would add", f"zip archive, {len(infos) - len(refused)} member(s) to unpack"
+                                                 f" and ingest{f', {len(refused)} refused' if refused else ''}")
         if capture.is_capture(path, opts.iq_wav):
             return FileResult(path, "would add", "SDR capture (capture reader; `overheard process` channelises it)")
         if audio.is_audio(path):

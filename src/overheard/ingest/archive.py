@@ -48,6 +48,15 @@ def unsafe_member(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
+def inspect(path: Path) -> tuple[list[zipfile.ZipInfo], list[tuple[zipfile.ZipInfo, str]], str | None]:
+    """From the zip's directory alone: its file members, the ones refused with why, and the
+    reason the whole archive is refused (a bomb), if any. Raises OSError / BadZipFile."""
+    with zipfile.ZipFile(path) as z:
+        infos = [i for i in z.infolist() if not i.is_dir()]
+    refused = [(i, why) for i in infos if (why := unsafe_member(i))]
+    return infos, refused, _bomb(infos)
+
+
 def _bomb(infos: list[zipfile.ZipInfo]) -> str | None:
     if len(infos) > MAX_MEMBERS:
         return f"{len(infos):,} members, over the {MAX_MEMBERS:,} limit"
@@ -79,23 +88,23 @@ def ingest_archive(store: Store, path: Path, opts, result_cls, ingest_folder: Ca
 
     try:
         sha = sha256_file(path)
-        with zipfile.ZipFile(path) as z:
-            infos = [i for i in z.infolist() if not i.is_dir()]
+        infos, refused, bomb = inspect(path)
     except (OSError, zipfile.BadZipFile) as exc:
         return result_cls(path, "failed", f"not a readable zip archive ({exc})")
     existing = store.source_by_sha(sha)
     if existing is not None:
         return result_cls(path, "present", f"already present as source {existing['id']}", sha, existing["id"])
-    bomb = _bomb(infos)
     if bomb:
         return result_cls(path, "failed", f"zip archive refused: {bomb}", sha)
-    refused = [(i, why) for i in infos if (why := unsafe_member(i))]
     members = [i for i in infos if not unsafe_member(i)]
     created = False
     size = path.stat().st_size
     original_path, extra = origin(path, opts)          # a zip inside a zip: outer.zip!/inner.zip
     try:
         with store.transaction() as conn:
+            again = store.source_by_sha(sha)        # a concurrent ingest may have won
+            if again is not None:
+                return result_cls(path, "present", f"already present as source {again['id']}", sha, again["id"])
             run_id = store.start_run("ingest", component=NAME, component_version=VERSION, params=opts.params())
             meta = {"members": len(infos), "refused": len(refused), **extra}
             source_id = conn.execute(

@@ -185,13 +185,13 @@ class Store:
         """Append one hash-chained audit row. Call inside a transaction. ``seal`` names the rows this
         unit of work wrote or changed ({table: ids or a range}): they are hashed now, and the row
         records their digest (store/seal.py)."""
+        # inside the write lock (a transaction), so the row written below is last + 1
+        last = self.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
         if seal:
-            last = self.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
             details = {**details, "sealed": seal_rows(self.conn, last + 1, seal)}
         digest = append_audit(self.conn, action=action, target=target, details=details,
                               actor=actor or default_actor(), at=utc_now())
-        row = self.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
-        self._head = (row, digest)
+        self._head = (last + 1, digest)
         return digest
 
     # -- small queries used across the package ---------------------------------------

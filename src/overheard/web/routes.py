@@ -171,6 +171,16 @@ def install(app: FastAPI) -> None:
                                 " (filters, dates) or use overheard export.")
         return p, ids
 
+    def selection_sources(request: Request, what: str) -> tuple[SearchParams, list[int]]:
+        """The source ids the current search touches (for a report or a package of them)."""
+        p, ids = selection(request)
+        sources = sorted({r[0] for r in get_store().conn.execute(
+            "SELECT DISTINCT source_id FROM utterances WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),))})
+        if not sources:
+            raise WebError(422, f"The selection is empty: nothing to {what}.")
+        return p, sources
+
     @app.get("/search/export")
     def search_export(request: Request):
         require(request, "viewer")
@@ -192,13 +202,8 @@ def install(app: FastAPI) -> None:
         require(request, "viewer")
         from ..report.data import ReportOptions
         from ..report.html import ReportError, render_html
-        p, ids = selection(request)
+        p, sources = selection_sources(request, "report")
         store = get_store()
-        sources = sorted({r[0] for r in store.conn.execute(
-            "SELECT DISTINCT source_id FROM utterances WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(ids),))})
-        if not sources:
-            raise WebError(422, "The selection is empty: nothing to report.")
         opts = ReportOptions(since=p.since or None, until=p.until or None, source_ids=sources,
                              channels=[p.channel] if p.channel else [], detector_version=p.detector or None)
         try:
@@ -214,13 +219,8 @@ def install(app: FastAPI) -> None:
         import tempfile
         from pathlib import Path as _Path
         from ..outputs.package import PackageError, build_package
-        _, ids = selection(request)
+        _, sources = selection_sources(request, "package")
         store = get_store()
-        sources = sorted({r[0] for r in store.conn.execute(
-            "SELECT DISTINCT source_id FROM utterances WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(ids),))})
-        if not sources:
-            raise WebError(422, "The selection is empty: nothing to package.")
         out = _Path(tempfile.mkdtemp(prefix="overheard-pkg-")) / "evidence-package.zip"
         try:
             build_package(store, out, source_ids=sources)
