@@ -638,8 +638,8 @@ def test_internal_errors_show_no_traceback(app, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("secret internals")
     monkeypatch.setattr(queries, "utterance_detail", boom)
-    import overheard.web.routes as routes
-    monkeypatch.setattr(routes, "utterance_detail", boom)
+    from overheard.web.routes import review
+    monkeypatch.setattr(review, "utterance_detail", boom)
     c2 = TestClient(app, raise_server_exceptions=False)
     c2.cookies = c.cookies
     r = c2.get("/utterance/1")

@@ -17,16 +17,16 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..store import Store, StoreError
+from ..store import Store
 from .auth import LoginLimiter, Sessions
-from .guard import LOGIN_COOKIE, SESSION_COOKIE, BodyTooLarge, WebError, _safe_next, require  # noqa: F401
+from .guard import LOGIN_COOKIE, BodyTooLarge, WebError, _safe_next
 from .queries import MARK, OptionCache
 
 log = logging.getLogger("overheard.web")
@@ -100,8 +100,9 @@ async def _plain(send, status: int, text: str) -> None:
 def create_app(store_path: str | Path, *, session_ttl_s: float = 8 * 3600, session_idle_s: float = 30 * 60,
                max_body: int = 64 * 1024, max_query: int = 4096, login_per_name: int = 5,
                login_per_client: int = 20, login_window_s: float = 900,
-               secure_cookies: bool = False) -> FastAPI:
-    """The workbench over the store at ``store_path`` (which must exist)."""
+               secure_cookies: bool = False, families: list[str] | None = None) -> FastAPI:
+    """The workbench over the store at ``store_path`` (which must exist); ``families`` mounts only
+    those route families (see ``routes.FAMILIES``), all by default."""
     store_path = Path(store_path)
     Store(store_path, create=False).close()        # fail now, not on the first request
     app = FastAPI(title="overheard workbench", version=__version__, docs_url=None, redoc_url=None,
@@ -186,7 +187,7 @@ def create_app(store_path: str | Path, *, session_ttl_s: float = 8 * 3600, sessi
 
     app.state.login_page = login_page
     from .routes import install
-    install(app)
+    install(app, families)
     return app
 
 
