@@ -111,3 +111,22 @@ def test_browse_without_query_and_keyset_paging(loaded):
     assert first == sorted(first, reverse=True) and not set(first) & set(rest)
     total = loaded.conn.execute("SELECT count(*) FROM utterances WHERE kind = 'message'").fetchone()[0]
     assert len(first) + len(rest) == total
+
+
+def test_one_hit_type_for_the_api_cli_and_workbench(store, tmp_path):
+    """The workbench pages and the Python API return the same Hit, with the source's channel and
+    frequency (an utterance's own channel first)."""
+    from overheard.index.search import Hit
+    from overheard.web.queries import SearchParams, run_search
+    extra = tmp_path / "radio-log.jsonl"
+    extra.write_text(json.dumps({"time": "2022-04-01T10:00:00Z", "text": "Страх был такой, что ноги не держали."},
+                                ensure_ascii=False) + "\n")
+    ingest_paths(store, [extra], IngestOptions(kind="radio", channel="VHF 148.500", frequency_hz=148.5e6))
+    api = search(store.conn, "страх")
+    web = run_search(store.conn, SearchParams(q="страх"), detector_version=None).hits
+    assert len(api) == len(web) == 1
+    assert type(api[0]) is type(web[0]) is Hit
+    for hit in (api[0], web[0]):
+        assert (hit.channel, hit.frequency_hz, hit.kind) == ("VHF 148.500", 148.5e6, "radio")
+    assert api[0].snippet == "**Страх** был такой, что ноги не держали."
+    assert web[0].snippet == "\ue000Страх\ue001 был такой, что ноги не держали."   # the workbench's marks

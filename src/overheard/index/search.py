@@ -92,6 +92,7 @@ def filter_sql(conn: sqlite3.Connection, f: Filters) -> tuple[list[str], list]:
 
 @dataclass
 class Hit:
+    """One matching utterance, as the CLI, the Python API and the workbench show it."""
     utterance_id: int
     source_id: int
     source_sha256: str
@@ -102,11 +103,14 @@ class Hit:
     captured_at: str | None
     start_s: float | None
     end_s: float | None
+    channel: str | None            # the utterance's channel, else its source's
+    frequency_hz: float | None     # the source's frequency
     text: str
-    snippet: str
+    snippet: str = ""
     highlights: list[tuple[int, int]] = field(default_factory=list)
     via: str = "text"              # "gloss": matched through the English gloss only
     gloss: str | None = None       # the current gloss (machine or analyst translation)
+    badges: list[dict] = field(default_factory=list)   # findings shown beside it (the workbench fills them)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -412,19 +416,32 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
     ids = search_ids(conn, parsed, filters, order=order, limit=limit, offset=offset, scope=scope)
     if not ids:
         return []
+    return load_hits(conn, ids, parsed, scope=scope)
+
+
+def load_hits(conn: sqlite3.Connection, ids: list[int], parsed: ParsedQuery | None, *, scope: str = "both",
+              width: int = 160, mark: tuple[str, str] = ("**", "**")) -> list[Hit]:
+    """The hits of these utterance ids, in their order, with snippets around the matched words
+    (or around the English gloss's, when only the gloss matched)."""
+    if not ids:
+        return []
     rows = {r[0]: r for r in conn.execute(
-        "SELECT u.id, u.source_id, s.sha256, s.original_name, u.kind, u.lang, u.seq,"
-        " u.captured_at, u.start_s, u.end_s, u.text FROM utterances u JOIN sources s ON s.id = u.source_id"
-        f" WHERE u.id IN ({','.join('?' * len(ids))})", ids)}
+        "SELECT u.id, u.source_id, s.sha256, s.original_name, u.kind, u.lang, u.seq, u.captured_at,"
+        " u.start_s, u.end_s, coalesce(u.channel, s.channel), s.frequency_hz, u.text"
+        f" FROM utterances u JOIN sources s ON s.id = u.source_id WHERE u.id IN ({','.join('?' * len(ids))})",
+        ids)}
     glosses = current_glosses(conn, ids)
-    scoped = _scoped(parsed, scope)
+    scoped = _scoped(parsed, scope) if parsed else None
     hits = []
     for uid in ids:
-        row = rows[uid]
-        spans = highlight_spans(row[10], row[5], parsed)
-        hit = Hit(*tuple(row), snippet=make_snippet(row[10], spans), highlights=spans, gloss=glosses.get(uid))
-        if hit.gloss and scoped.gloss_match and (not spans or scope == "gloss"):
+        row = rows.get(uid)
+        if row is None:           # deleted between the id query and this one
+            continue
+        spans = highlight_spans(row[12], row[5], parsed) if parsed else []
+        hit = Hit(*tuple(row), snippet=make_snippet(row[12], spans, width=width, mark=mark), highlights=spans,
+                  gloss=glosses.get(uid))
+        if hit.gloss and scoped and scoped.gloss_match and (not spans or scope == "gloss"):
             hit.via = "gloss"
-            hit.snippet = make_snippet(hit.gloss, gloss_spans(hit.gloss, parsed))
+            hit.snippet = make_snippet(hit.gloss, gloss_spans(hit.gloss, parsed), width=width, mark=mark)
         hits.append(hit)
     return hits

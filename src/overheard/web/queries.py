@@ -19,11 +19,11 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..index.search import (RANK_WINDOW, Filters, SearchError, current_glosses, gloss_spans, highlight_spans,
-                            make_snippet, parse_query, search_ids, count_matches)
+from ..index.search import (RANK_WINDOW, Filters, Hit, SearchError, count_matches, load_hits,
+                            parse_query, search_ids)
 
 KINDS = ("radio", "call", "interview", "message", "article")
 REVIEW_STATUSES = ("machine", "confirmed", "rejected")
@@ -75,29 +75,8 @@ class SearchParams:
 
 
 @dataclass
-class WebHit:
-    id: int
-    source_id: int
-    source_sha256: str
-    source_name: str
-    kind: str
-    lang: str
-    seq: int
-    captured_at: str | None
-    start_s: float | None
-    end_s: float | None
-    channel: str | None
-    frequency_hz: float | None
-    text: str
-    snippet: str = ""
-    badges: list[dict] = field(default_factory=list)
-    gloss: str | None = None       # current English gloss
-    via: str = "text"              # "gloss": matched only through the English gloss
-
-
-@dataclass
 class SearchResult:
-    hits: list[WebHit]
+    hits: list[Hit]
     more: bool                     # another page exists
     next_offset: int | None = None
     next_after: int | None = None
@@ -169,32 +148,13 @@ def run_search(conn: sqlite3.Connection, p: SearchParams, *, detector_version: s
     return result
 
 
-def _load_hits(conn, ids: list[int], parsed, detector_version: str | None) -> list[WebHit]:
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = {r["id"]: r for r in conn.execute(
-        "SELECT u.id, u.source_id, s.sha256, s.original_name, u.kind, u.lang, u.seq, u.captured_at,"
-        " u.start_s, u.end_s, coalesce(u.channel, s.channel) AS channel, s.frequency_hz, u.text"
-        f" FROM utterances u JOIN sources s ON s.id = u.source_id WHERE u.id IN ({marks})", ids)}
+def _load_hits(conn, ids: list[int], parsed, detector_version: str | None) -> list[Hit]:
+    hits = load_hits(conn, ids, parsed, width=220, mark=MARK)
     badges: dict[int, list[dict]] = {}
-    for f in findings_for(conn, ids, detector_version):
+    for f in findings_for(conn, [h.utterance_id for h in hits], detector_version):
         badges.setdefault(f["utterance_id"], []).append(f)
-    glosses = current_glosses(conn, ids)
-    hits = []
-    for i in ids:
-        r = rows.get(i)
-        if r is None:
-            continue
-        spans = highlight_spans(r["text"], r["lang"], parsed) if parsed else []
-        hit = WebHit(*tuple(r))
-        hit.snippet = make_snippet(r["text"], spans, width=220, mark=MARK)
-        hit.badges = badges.get(i, [])
-        hit.gloss = glosses.get(i)
-        if parsed and parsed.gloss_match and not spans and hit.gloss:
-            hit.via = "gloss"
-            hit.snippet = make_snippet(hit.gloss, gloss_spans(hit.gloss, parsed), width=220, mark=MARK)
-        hits.append(hit)
+    for hit in hits:
+        hit.badges = badges.get(hit.utterance_id, [])
     return hits
 
 
