@@ -19,7 +19,6 @@ Figures are appended to bench/out/results.jsonl and summarised in docs/audio.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -29,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
-import numpy as np  # noqa: E402
-from bench_audio import _truth, edit_distance, match_detections, record  # noqa: E402
+from bench_audio import _truth, match_detections, record  # noqa: E402
+from overheard.audio.wer import errors_per_reference_word, normalise_words as normalise  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 RADIO_PROMPT = "Приём. Как слышишь? Понял. Конец связи."
@@ -100,47 +99,7 @@ def configs():
     }
 
 
-def align_errors(ref: list[str], hyp: list[str]) -> list[int]:
-    """Levenshtein alignment of the whole hypothesis against the whole reference; returns
-    the errors charged to each reference word (substitution or deletion of it, plus the
-    insertions just before it), so errors can be summed per transmission, SNR or squelch
-    state whatever the hypothesis' segmentation (the peer emits one segment per 30 s)."""
-    n, m = len(ref), len(hyp)
-    d = np.zeros((n + 1, m + 1), dtype=np.int32)
-    d[:, 0] = np.arange(n + 1)
-    d[0, :] = np.arange(m + 1)
-    hyp_a = np.array(hyp, dtype=object)
-    for i in range(1, n + 1):
-        sub = d[i - 1, :-1] + (hyp_a != ref[i - 1])
-        row = np.minimum(d[i - 1, 1:] + 1, sub)
-        # insertions run left to right: a cumulative min over (row[j] - j) + j
-        prev = d[i, 0]
-        out = np.empty(m, dtype=np.int32)
-        for j in range(m):  # small loop in numpy terms; n*m ~ 4M for the held slice
-            prev = min(row[j], prev + 1)
-            out[j] = prev
-        d[i, 1:] = out
-    charge = [0] * max(1, n)
-    i, j, pending = n, m, 0
-    while i > 0 or j > 0:
-        if i > 0 and j > 0 and d[i, j] == d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]):
-            charge[i - 1] += (ref[i - 1] != hyp[j - 1]) + pending
-            pending = 0
-            i, j = i - 1, j - 1
-        elif i > 0 and d[i, j] == d[i - 1, j] + 1:
-            charge[i - 1] += 1 + pending
-            pending = 0
-            i -= 1
-        else:
-            pending += 1
-            j -= 1
-    charge[0] += pending
-    return charge
-
-
 def score(truth, items, dur, wall, cpu) -> dict:
-    from bench_audio import normalise
-
     speech = [e for e in truth if e["kind"] == "speech"]
     ref, owner = [], []
     for k, e in enumerate(speech):
@@ -148,7 +107,7 @@ def score(truth, items, dur, wall, cpu) -> dict:
         ref += words
         owner += [k] * len(words)
     hyp = normalise(" ".join(t for _, _, t in sorted(items)))
-    charge = align_errors(ref, hyp)
+    charge = errors_per_reference_word(ref, hyp)
     by = {}
     for key, vals in (("snr_db", (25, 15, 10, 5)), ("squelch", ("closed", "open"))):
         for v in vals:

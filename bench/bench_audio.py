@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import resource
 import subprocess
 import sys
 import time
@@ -32,30 +30,12 @@ OUT = ROOT / "bench" / "out"
 
 
 # ------------------------------------------------------------------ WER
-def normalise(text: str) -> list[str]:
-    t = text.lower().replace("ё", "е")
-    t = re.sub(r"[-‐‑–—]", " ", t)
-    t = re.sub(r"[^\w\s]", " ", t)
-    return t.split()
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1]
+from overheard.audio.wer import word_error_rate  # noqa: E402
 
 
 def wer(refs: list[str], hyps: list[str]) -> tuple[float, int, int]:
-    errs = n = 0
-    for r, h in zip(refs, hyps):
-        rw, hw = normalise(r), normalise(h)
-        errs += edit_distance(rw, hw)
-        n += len(rw)
-    return (errs / max(1, n), errs, n)
+    w = word_error_rate(refs, hyps)
+    return (w.wer, w.errors, w.words)
 
 
 def record(kind: str, data: dict) -> None:

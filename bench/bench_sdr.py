@@ -51,9 +51,10 @@ def load_truth(meta: Path) -> dict:
 
 
 def wer_of(refs, hyps):
-    from bench_audio import wer
+    from overheard.audio.wer import word_error_rate
 
-    return wer(refs, hyps)
+    w = word_error_rate(refs, hyps)
+    return (w.wer, w.errors, w.words)
 
 
 def _stats(v):
