@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable, Iterator, Literal, Sequence
+from typing import Callable, Iterator, Literal, Sequence
 
 import numpy as np
 
 from ..audio.decode import SAMPLE_RATE, AudioBlock
-from .capture import Capture, CaptureError, CaptureSegment, open_capture
+from .capture import Capture, CaptureSegment, open_capture
 from .channelize import ChannelExtractor, Detector, FcfbPlan, channel_filter, iter_frames, n_frames_of, plan_fcfb
 from .demod import AmDemod, NfmDemod
 
@@ -313,9 +314,44 @@ def _audio_grid(plan: FcfbPlan, frame_samples: int = 320) -> int:
     return per_frame.denominator if per_frame.denominator <= 4096 else 1
 
 
-def _segment_of(cap: Capture, i: int) -> tuple[CaptureSegment, float]:
-    seg = cap.segments[i]
-    return seg, seg.sample_start / cap.sample_rate
+@dataclass
+class _Band:
+    """What every pass over one capture segment sets up: its channels, the filter bank's plan,
+    the channel filter, the carrier detector and gate, and its length in frames and audio samples."""
+    seg: CaptureSegment
+    t0: float                          # segment start, seconds from the capture start
+    chans: list[tuple[float, float]]   # (channel RF centre, offset from the capture centre)
+    plan: FcfbPlan
+    H: np.ndarray
+    det: Detector
+    gate: "_Gate"
+    nf: int                            # frames in the segment
+    n_audio: int                       # 16 kHz samples in the segment
+
+
+def _bands(cap: Capture, o: SdrOptions) -> Iterator[_Band]:
+    """The capture's segments that hold at least one of the wanted channels, set up."""
+    for seg in cap.segments:
+        chans = channel_plan(cap, seg, o)
+        if not chans:
+            continue
+        plan = plan_fcfb(cap.sample_rate, o.min_channel_rate)
+        yield _Band(seg, seg.sample_start / cap.sample_rate, chans, plan,
+                    channel_filter(plan, o.passband_frac * o.channel_step, o.stopband_frac * o.channel_step),
+                    Detector(plan, [c[1] for c in chans], o.det_bw_frac * o.channel_step),
+                    _Gate(len(chans), o, plan.frame_s), n_frames_of(seg, plan),
+                    int(round(seg.sample_count / cap.sample_rate * SAMPLE_RATE)))
+
+
+@contextmanager
+def _opened(src, sample_rate, center_freq, datatype, start_time) -> Iterator[Capture]:
+    """The capture (opened here and closed after, unless the caller passed an open one)."""
+    cap, own = _as_capture(src, sample_rate, center_freq, datatype, start_time)
+    try:
+        yield cap
+    finally:
+        if own:
+            cap.close()
 
 
 def _frames_per_chunk(plan: FcfbPlan, o: SdrOptions) -> int:
@@ -337,26 +373,13 @@ def scan_capture(
 ) -> list[ChannelActivity]:
     """Channels whose carrier was up for at least ``min_active_s``, with when."""
     o = _options(options, channel_step=channel_step, channels=channels)
-    cap, own = _as_capture(path, sample_rate, center_freq, datatype, start_time)
-    try:
-        out: list[ChannelActivity] = []
-        for si in range(len(cap.segments)):
-            out.extend(_scan_segment(cap, si, o, progress))
-        return out
-    finally:
-        if own:
-            cap.close()
+    with _opened(path, sample_rate, center_freq, datatype, start_time) as cap:
+        return [a for band in _bands(cap, o) for a in _scan_segment(cap, band, o, progress)]
 
 
-def _scan_segment(cap: Capture, si: int, o: SdrOptions, progress) -> list[ChannelActivity]:
-    seg, _t0 = _segment_of(cap, si)
+def _scan_segment(cap: Capture, band: _Band, o: SdrOptions, progress) -> list[ChannelActivity]:
+    seg, plan, chans, det, gate = band.seg, band.plan, band.chans, band.det, band.gate
     fs = cap.sample_rate
-    plan = plan_fcfb(fs, o.min_channel_rate)
-    chans = channel_plan(cap, seg, o)
-    if not chans:
-        return []
-    det = Detector(plan, [c[1] for c in chans], o.det_bw_frac * o.channel_step)
-    gate = _Gate(len(chans), o, plan.frame_s)
     runs: list[list[list[int]]] = [[] for _ in chans]
     snr_sum = np.zeros(len(chans))
     snr_n = np.zeros(len(chans))
@@ -418,35 +441,10 @@ def iter_channel_audio(
     centre when the capture has no ``core:frequency``) as AudioBlocks whose
     ``start_s`` is seconds from the start of the capture.  Segments of the
     capture that do not contain the channel are skipped (no blocks)."""
-    o = _options(options, channel_step=channel_step, demod=demod, squelch=squelch, channels=(channel_hz,))
-    cap, own = _as_capture(path, sample_rate, center_freq, datatype, start_time)
-    try:
-        for si in range(len(cap.segments)):
-            seg, t0 = _segment_of(cap, si)
-            chans = channel_plan(cap, seg, o)
-            if not chans:
-                continue
-            f, off = chans[0]
-            plan = plan_fcfb(cap.sample_rate, o.min_channel_rate)
-            H = channel_filter(plan, o.passband_frac * o.channel_step, o.stopband_frac * o.channel_step)
-            det = Detector(plan, [off], o.det_bw_frac * o.channel_step)
-            gate = _Gate(1, o, plan.frame_s)
-            ch = _Chan(plan, f, off, H, o, 0, t0)
-            n_total = int(round(seg.sample_count / cap.sample_rate * SAMPLE_RATE))
-            nf = n_frames_of(seg, plan)
-            for b0, X in iter_frames(cap, seg, plan, _frames_per_chunk(plan, o)):
-                snr, sigma2 = det.snr_db(X)
-                g = gate.step(snr)[:, 0]
-                final = nf if b0 + X.shape[0] >= nf else None
-                blk = ch.run(X, b0, g, snr[:, 0], sigma2, final)
-                keep = n_total - (ch.n_audio - len(blk.samples))
-                if len(blk.samples) > keep:
-                    blk = AudioBlock(blk.start_s, blk.samples[: max(0, keep)])
-                if len(blk.samples):
-                    yield blk
-    finally:
-        if own:
-            cap.close()
+    for _, blk in iter_channels_audio(path, (channel_hz,), channel_step=channel_step, demod=demod, squelch=squelch,
+                                      sample_rate=sample_rate, center_freq=center_freq, datatype=datatype,
+                                      start_time=start_time, options=options):
+        yield blk
 
 
 def iter_channels_audio(
@@ -466,34 +464,20 @@ def iter_channels_audio(
     ``(channel_hz, AudioBlock)`` per channel and chunk, in capture order.
     Channels outside a capture segment's band are skipped there."""
     o = _options(options, channel_step=channel_step, demod=demod, squelch=squelch, channels=tuple(channels))
-    cap, own = _as_capture(path, sample_rate, center_freq, datatype, start_time)
-    try:
-        for si in range(len(cap.segments)):
-            seg, t0 = _segment_of(cap, si)
-            chans = channel_plan(cap, seg, o)
-            if not chans:
-                continue
-            plan = plan_fcfb(cap.sample_rate, o.min_channel_rate)
-            H = channel_filter(plan, o.passband_frac * o.channel_step, o.stopband_frac * o.channel_step)
-            det = Detector(plan, [c[1] for c in chans], o.det_bw_frac * o.channel_step)
-            gate = _Gate(len(chans), o, plan.frame_s)
-            runs = [_Chan(plan, f, off, H, o, 0, t0) for f, off in chans]
-            n_total = int(round(seg.sample_count / cap.sample_rate * SAMPLE_RATE))
-            nf = n_frames_of(seg, plan)
-            for b0, X in iter_frames(cap, seg, plan, _frames_per_chunk(plan, o)):
-                snr, sigma2 = det.snr_db(X)
-                g = gate.step(snr)
-                final = nf if b0 + X.shape[0] >= nf else None
+    with _opened(path, sample_rate, center_freq, datatype, start_time) as cap:
+        for band in _bands(cap, o):
+            runs = [_Chan(band.plan, f, off, band.H, o, 0, band.t0) for f, off in band.chans]
+            for b0, X in iter_frames(cap, band.seg, band.plan, _frames_per_chunk(band.plan, o)):
+                snr, sigma2 = band.det.snr_db(X)
+                g = band.gate.step(snr)
+                final = band.nf if b0 + X.shape[0] >= band.nf else None
                 for c, ch in enumerate(runs):
                     blk = ch.run(X, b0, g[:, c], snr[:, c], sigma2, final)
-                    keep = n_total - (ch.n_audio - len(blk.samples))
+                    keep = band.n_audio - (ch.n_audio - len(blk.samples))
                     if len(blk.samples) > keep:
                         blk = AudioBlock(blk.start_s, blk.samples[: max(0, keep)])
                     if len(blk.samples):
                         yield ch.channel_hz, blk
-    finally:
-        if own:
-            cap.close()
 
 
 def iter_channels(
@@ -554,24 +538,16 @@ def iter_capture_transmissions(
 
     o = _options(options, channel_step=channel_step, channels=channels, demod=demod)
     seg_opts = segment or SegmentOptions(mode="radio")
-    cap, own = _as_capture(path, sample_rate, center_freq, datatype, start_time)
-    fs = cap.sample_rate
     counter = [0]
-    try:
-        for si in range(len(cap.segments)):
-            seg, t0 = _segment_of(cap, si)
-            chans = channel_plan(cap, seg, o)
-            if not chans:
-                continue
-            plan = plan_fcfb(fs, o.min_channel_rate)
-            H = channel_filter(plan, o.passband_frac * o.channel_step, o.stopband_frac * o.channel_step)
-            det = Detector(plan, [c[1] for c in chans], o.det_bw_frac * o.channel_step)
-            gate = _Gate(len(chans), o, plan.frame_s)
+    with _opened(path, sample_rate, center_freq, datatype, start_time) as cap:
+        fs = cap.sample_rate
+        for band in _bands(cap, o):
+            seg, t0, chans, plan, H, det, gate, nf = (band.seg, band.t0, band.chans, band.plan, band.H, band.det,
+                                                      band.gate, band.nf)
             live: dict[int, tuple[_Chan, Segmenter]] = {}
             last_end: dict[int, int] = {}  # frame where a released channel's audio ended
             grid = _audio_grid(plan)
             gapf = int(round(o.merge_gap_s / plan.frame_s))
-            nf = n_frames_of(seg, plan)
             release = max(1, int(o.release_s / plan.frame_s))
             seg_end_s = (seg.sample_start + seg.sample_count) / fs
 
@@ -656,9 +632,6 @@ def iter_capture_transmissions(
                         del live[c]
                 if progress is not None:
                     progress(min(seg.sample_start + (b0 + K) * plan.hop, seg.sample_start + seg.sample_count) / fs, cap.duration_s)
-    finally:
-        if own:
-            cap.close()
 
 
 def transcribe_capture(
