@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_STORE := demo-store
 
-.PHONY: install demo test bench screenshots clean
+.PHONY: install demo test bench screenshots mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,15 @@ test: install
 screenshots: install
 	OVERHEARD_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_web_e2e.py
 
+# Mutation testing of the core (slow: ~1 h on 2 cores; not part of `make test`). Files and tests
+# are set in pyproject.toml [tool.mutmut]; the kill rates go to docs/testing.md.
+mutate: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutate]'
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/python tools/mutation_report.py
+
 bench: install
 	$(BIN)/python bench/bench_store.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_STORE) .pytest_cache
+	rm -rf $(VENV) $(DEMO_STORE) .pytest_cache mutants

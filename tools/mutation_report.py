@@ -1,0 +1,81 @@
+"""Kill rate per mutated module after `mutmut run` (what `make mutate` prints).
+
+Reads mutmut's own result files (mutants/**/*.py.meta) and its exit-code → status table, so
+the figures are mutmut's. Killed = killed by a test, or by a timeout (a mutant that makes the
+code hang is caught too). "No tests" are mutants in code no selected test reaches; they count as
+not killed.
+
+    .venv/bin/python tools/mutation_report.py [--survivors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+
+
+def collect(root: Path = ROOT) -> dict[str, Counter]:
+    from mutmut.stats import status_by_exit_code
+    out: dict[str, Counter] = {}
+    for meta in sorted((root / "mutants" / "src").rglob("*.py.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        module = str(meta.relative_to(root / "mutants"))[: -len(".meta")]
+        c = out.setdefault(module, Counter())
+        for key, code in data.get("exit_code_by_key", {}).items():
+            c[status_by_exit_code[code]] += 1
+    return out
+
+
+def survivors(root: Path = ROOT) -> list[tuple[str, str]]:
+    from mutmut.stats import status_by_exit_code
+    rows = []
+    for meta in sorted((root / "mutants" / "src").rglob("*.py.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        for key, code in data.get("exit_code_by_key", {}).items():
+            status = status_by_exit_code[code]
+            if status not in KILLED:
+                rows.append((key, status))
+    return rows
+
+
+def table(stats: dict[str, Counter]) -> str:
+    lines = ["| module | mutants | killed | survived | no tests | other | kill rate |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    tot = Counter()
+    for module, c in stats.items():
+        n = sum(c.values())
+        if not n:
+            continue
+        killed = sum(c[s] for s in KILLED)
+        other = n - killed - c["survived"] - c["no tests"]
+        tot.update({"n": n, "killed": killed, "survived": c["survived"], "no tests": c["no tests"], "other": other})
+        lines.append(f"| `{module}` | {n} | {killed} | {c['survived']} | {c['no tests']} | {other} | "
+                     f"{killed / n:.1%} |")
+    if tot["n"]:
+        lines.append(f"| **all** | {tot['n']} | {tot['killed']} | {tot['survived']} | {tot['no tests']} | "
+                     f"{tot['other']} | **{tot['killed'] / tot['n']:.1%}** |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--survivors", action="store_true", help="also list every mutant not killed")
+    args = ap.parse_args()
+    stats = collect()
+    if not stats:
+        print("no mutmut results under mutants/ — run `make mutate` (or `mutmut run`) first")
+        return 1
+    print(table(stats))
+    if args.survivors:
+        for key, status in survivors():
+            print(f"{status:>10}  {key}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
