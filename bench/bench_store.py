@@ -1,9 +1,18 @@
 """Ingest throughput and search latency on a store of ≥ 1,000,000 utterances.
 
-The corpus is built from the real intercept transcripts in ../shared/data/intercepts-dev
-(every final_ru.txt line), varied so that no two utterances are the same: lines are
-recombined, call signs and numbers swapped, word order rotated. It is written as JSONL
-message files of 20,000 lines and ingested through the real ``ingest_paths``.
+The corpus (bench/corpus.py) is drawn from every real Russian sentence in ../shared/data —
+intercepts, the Radio-Analyzer recordings kept for development, CEDR, ru-goemotions — so its
+vocabulary grows as real text's does (the figures printed: distinct utterances, distinct word
+forms, Heaps' exponent). It is written as JSONL message files of 20,000 lines and ingested
+through the real ``ingest_paths``.
+
+Search is measured in a fresh process on the closed store, four ways, never reusing a query
+between them (query sets share no lemma):
+  cold      first queries of the process (SQLite cache empty; the OS page cache dropped when
+            this machine allows it, said in the output);
+  warm-up   another set, not measured;
+  unseen    a third set, measured on its first run after the warm-up;
+  repeated  that third set again (the flattering figure earlier versions reported alone).
 
     .venv/bin/python bench/bench_store.py [--utterances 1000000] [--store DIR] [--keep]
 
@@ -14,66 +23,39 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
+import os
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "intercepts-dev"
-FALLBACK = REPO / "examples" / "intercepts"
+sys.path.insert(0, str(REPO / "bench"))
 
-CALLSIGNS = ["Шестой", "Первый", "Гром", "Сокол", "Берёза", "Ромашка", "Кедр", "Урал", "Восток",
-             "Тайга", "Буран", "Пчела", "Лиса", "Ветер", "Кама", "Волга"]
-QUERIES = ["страх", "убит", "приём", "трёхсотых", "двухсотый", "миномёт", "школа", "понял",
-           "боеприпасы", "пиздец", "командир", "раненый", "вода", "танк", "работать", "квадрат",
-           "Шестой", "Гром", "отход", "связь", '"как принял"', "деревня", "помощь", "техника"]
-
-
-def source_lines() -> list[str]:
-    root = DEV if DEV.exists() else FALLBACK
-    lines = []
-    for f in sorted(root.glob("rc*/final_ru.txt")):
-        lines += [ln.strip() for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    return lines
-
-
-def vary(lines: list[str], rng: random.Random, n: int):
-    for i in range(n):
-        a = rng.choice(lines)
-        words = a.split()
-        mode = i % 4
-        if mode == 1 and len(words) > 3:
-            k = rng.randrange(1, len(words))
-            words = words[k:] + words[:k]
-        elif mode == 2:
-            words = words + rng.choice(lines).split()[:6]
-        elif mode == 3:
-            words = [rng.choice(CALLSIGNS) + ","] + words
-        text = " ".join(words) + f" {rng.randrange(1, 999)}"
-        yield text
+from corpus import CorpusStats, query_sets, real_lines, write_corpus  # noqa: E402
 
 
 def build_corpus(folder: Path, total: int, per_file: int = 20_000) -> list[Path]:
-    rng = random.Random(20261126)
-    lines = source_lines()
-    files = []
-    start = 1646092800  # 2022-03-01T00:00:00Z
-    written = 0
-    while written < total:
-        n = min(per_file, total - written)
-        path = folder / f"traffic_{len(files):04d}.jsonl"
-        with open(path, "w", encoding="utf-8") as fh:
-            for j, text in enumerate(vary(lines, rng, n)):
-                fh.write(json.dumps({"time": start + (written + j) * 7, "channel": f"ch{(written + j) % 8}",
-                                     "text": text}, ensure_ascii=False) + "\n")
-        files.append(path)
-        written += n
-    return files
+    """The bench corpus's files (see corpus.write_corpus); kept for the benches that only need files."""
+    return write_corpus(folder, total, per_file)[0]
+
+
+def sidecar(store_dir: Path) -> Path:
+    """Where a kept store's corpus figures and query sets live (beside it, not in it)."""
+    return store_dir.with_name(store_dir.name + ".bench.json")
+
+
+def drop_os_cache() -> str:
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return "OS page cache dropped"
+    except OSError as exc:
+        return f"OS page cache NOT dropped ({exc.strerror or exc}): 'cold' is a cold process on a warm disk cache"
 
 
 def rss_mb() -> float:
@@ -83,7 +65,6 @@ def rss_mb() -> float:
 def fill_store(store, work: Path, total: int) -> float | None:
     """Top ``store`` up to ``total`` utterances with the bench corpus (written under ``work``,
     one ingest per file, kind radio); returns the seconds it took, None if already full."""
-    import time
     from overheard.ingest import IngestOptions, ingest_paths
     have = store.counts()["utterances"]
     if have >= total:
@@ -94,61 +75,117 @@ def fill_store(store, work: Path, total: int) -> float | None:
     return time.perf_counter() - t
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--utterances", type=int, default=1_000_000)
-    ap.add_argument("--store", type=Path, default=None)
-    ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--rounds", type=int, default=5, help="times each query is run")
-    args = ap.parse_args()
-    sys.path.insert(0, str(REPO / "src"))
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))]
+
+
+def cases_of(queries: list[str]):
+    """Each query plain; a third also with language + date, a third with kind (first runs each)."""
+    from overheard.index.search import Filters
+    k = len(queries) // 3
+    return ([(q, Filters()) for q in queries]
+            + [(q, Filters(lang="ru", since="2022-03-20T00:00:00Z")) for q in queries[:k]]
+            + [(q, Filters(kind="radio")) for q in queries[k:2 * k]])
+
+
+def measure_search(store_dir: Path, sets: dict, rounds: int) -> dict:
+    """Run in a fresh process (see the module's docstring); returns the figures per phase."""
+    cache = drop_os_cache()
     from overheard import Store
-    from overheard.index.search import Filters, search
+    from overheard.index.search import search
+    out = {"cache": cache}
+    with Store(store_dir, create=False) as store:
+        def timed(cases, label):
+            times, hits = [], 0
+            for q, f in cases:
+                t = time.perf_counter()
+                hits += len(search(store.conn, q, f, limit=20))
+                times.append((time.perf_counter() - t) * 1000)
+            out[label] = {"n": len(times), "p50": pct(times, .5), "p95": pct(times, .95), "max": max(times),
+                          "mean": statistics.mean(times), "hits": hits}
+        timed(cases_of(sets["cold"]), "cold")
+        for q, f in cases_of(sets["warmup"]):
+            search(store.conn, q, f, limit=20)
+        timed(cases_of(sets["unseen"]), "unseen")
+        timed(cases_of(sets["unseen"]) * rounds, "repeated")
+    return out
+
+
+def build_store(store_dir: Path, total: int, work: Path) -> dict:
+    """Build the bench store (corpus written under ``work``, ingested, timed) unless ``store_dir``
+    already holds one with its sidecar; returns the sidecar (corpus figures and query sets)."""
+    from overheard import Store
     from overheard.ingest import IngestOptions, ingest_paths
-
-    work = Path(tempfile.mkdtemp(prefix="overheard-bench-"))
-    store_dir = args.store or work / "store"
-    print(f"corpus from {'dev transcripts' if DEV.exists() else 'examples (shared data absent)'}: "
-          f"{len(source_lines())} real lines, varied to {args.utterances:,} utterances")
+    if sidecar(store_dir).exists() and (store_dir / "overheard.db").exists():
+        kept = json.loads(sidecar(store_dir).read_text(encoding="utf-8"))
+        print("reusing", store_dir, "—", CorpusStats(**kept["stats"]).line())
+        return kept
     t = time.perf_counter()
-    files = build_corpus(work, args.utterances)
+    files, stats, freq = write_corpus(work, total)
     print(f"corpus written: {len(files)} JSONL files in {time.perf_counter() - t:.1f} s")
-
+    print(stats.line())
+    sets = query_sets(freq, real_lines()[0])
     with Store(store_dir) as store:
+        if store.counts()["utterances"]:
+            raise SystemExit(f"{store_dir} holds a store without its {sidecar(store_dir).name}; give an empty --store")
         t = time.perf_counter()
         done = 0
         for i, path in enumerate(files):
             r = ingest_paths(store, [path], IngestOptions(kind="radio"))[0]
             assert r.status == "added", r.line()
             done += r.utterances
+            path.unlink()
             if (i + 1) % 10 == 0:
                 el = time.perf_counter() - t
                 print(f"  {done:>9,} utterances  {done / el:8,.0f} utt/s", flush=True)
         ingest_s = time.perf_counter() - t
-        print(f"INGEST {done:,} utterances in {ingest_s:.1f} s = {done / ingest_s:,.0f} utterances/s "
-              f"(target ≥ 5,000); peak RSS {rss_mb():.0f} MB")
+    print(f"INGEST {done:,} utterances in {ingest_s:.1f} s = {done / ingest_s:,.0f} utterances/s "
+          f"(target ≥ 5,000); peak RSS {rss_mb():.0f} MB")
+    kept = {"stats": stats.__dict__, "queries": sets.__dict__, "ingest_s": ingest_s}
+    sidecar(store_dir).write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    return kept
 
-        cases = [(q, Filters()) for q in QUERIES]
-        cases += [(q, Filters(lang="ru", since="2022-03-20T00:00:00Z")) for q in QUERIES[:8]]
-        cases += [(q, Filters(kind="radio")) for q in QUERIES[8:16]]
-        for q, f in cases:           # warm the page cache once
-            search(store.conn, q, f)
-        times, counts = [], {}
-        for _ in range(args.rounds):
-            for q, f in cases:
-                t = time.perf_counter()
-                hits = search(store.conn, q, f, limit=20)
-                times.append((time.perf_counter() - t) * 1000)
-                counts[q] = len(hits)
-        times.sort()
-        p = lambda x: times[min(len(times) - 1, int(len(times) * x))]  # noqa: E731
-        print(f"SEARCH {len(times)} queries ({len(cases)} distinct, top 20 by rank): p50 {p(0.5):.1f} ms, "
-              f"p95 {p(0.95):.1f} ms, max {times[-1]:.1f} ms (target p95 ≤ 50 ms); "
-              f"mean {statistics.mean(times):.1f} ms")
-        size = sum(f.stat().st_size for f in store_dir.glob("overheard.db*"))
-        print(f"store: {size / 1e6:.0f} MB database for {done:,} utterances")
-    if not args.keep:
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--utterances", type=int, default=1_000_000)
+    ap.add_argument("--store", type=Path, default=None, help="reuse (or build and keep) this store")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3, help="times the repeated set is run")
+    ap.add_argument("--search-only", action="store_true", help=argparse.SUPPRESS)   # the fresh process
+    args = ap.parse_args()
+    sys.path.insert(0, str(REPO / "src"))
+    if args.search_only:
+        sets = json.loads(sidecar(args.store).read_text(encoding="utf-8"))["queries"]
+        print("RESULT " + json.dumps(measure_search(args.store, sets, args.rounds)))
+        return 0
+    from overheard import Store
+
+    work = Path(tempfile.mkdtemp(prefix="overheard-bench-"))
+    store_dir = args.store or work / "store"
+    build_store(store_dir, args.utterances, work)
+    with Store(store_dir) as store:
+        n = store.counts()["utterances"]
+    size = sum(f.stat().st_size for f in store_dir.glob("overheard.db*"))
+    print(f"store: {size / 1e6:.0f} MB database for {n:,} utterances")
+
+    run = subprocess.run([sys.executable, __file__, "--search-only", "--store", str(store_dir),
+                          "--rounds", str(args.rounds)], capture_output=True, text=True)
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        print(run.stdout, run.stderr)
+        return 1
+    res = json.loads(line[len("RESULT "):])
+    print(f"search, top 20 by rank, fresh process; {res.pop('cache')}")
+    for label, r in res.items():
+        print(f"SEARCH {label:<9} {r['n']:>4} queries: p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
+              f"max {r['max']:7.1f} ms  mean {r['mean']:6.1f} ms  ({r['hits']:,} hits)")
+    print("target p95 ≤ 50 ms")
+    if not args.keep and args.store is None:
         shutil.rmtree(work, ignore_errors=True)
+    elif args.store is None:
+        print(f"store kept: {store_dir}")
     return 0
 
 

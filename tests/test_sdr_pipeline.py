@@ -178,10 +178,17 @@ def test_write_annotations_is_valid_and_leaves_the_original(capture, tmp_path):
     assert len(anns) == 2 and anns == sorted(anns, key=lambda a: a["core:sample_start"])
     for a in anns:
         assert {"core:sample_start", "core:sample_count", "core:freq_lower_edge", "core:freq_upper_edge", "core:label", "core:generator"} <= set(a)
-    # default span: the carrier burst
-    assert sorted(a["core:sample_start"] for a in anns) == sorted(min(t.carrier_sample_start, t.sample_start) for t in txs)
+    # default span: the carrier burst — key-up to key-down of the generator's truth, within 100 ms
+    keys = sorted((t["key_start_s"], t["key_end_s"]) for t in truth["transmissions"])
+    spans = sorted((a["core:sample_start"] / RATE, (a["core:sample_start"] + a["core:sample_count"]) / RATE) for a in anns)
+    for (k0, k1), (s0, s1) in zip(keys, spans):
+        assert abs(s0 - k0) <= 0.1 and abs(s1 - k1) <= 0.1, ((k0, k1), (s0, s1))
+    # speech span: inside the carrier, covering the voice of the truth
     sp = json.loads(write_annotations(mp, txs, tmp_path / "speech.sigmf-meta", span="speech").read_text())["annotations"]
-    assert sorted(a["core:sample_start"] for a in sp) == sorted(t.sample_start for t in txs)
+    voice = sorted((t["key_start_s"], t["voice_start_s"], t["voice_end_s"], t["key_end_s"]) for t in truth["transmissions"])
+    for (k0, v0, v1, k1), a in zip(voice, sorted(sp, key=lambda a: a["core:sample_start"])):
+        s0, s1 = a["core:sample_start"] / RATE, (a["core:sample_start"] + a["core:sample_count"]) / RATE
+        assert k0 - 0.1 <= s0 <= v0 + 0.3 and v1 - 0.3 <= s1 <= k1 + 0.1, ((k0, v0, v1, k1), (s0, s1))
     labelled = [a for a in anns if a.get("core:comment")]
     assert len(labelled) == 1 and len(labelled[0]["core:label"]) <= 20
     # sigmf reads the derived metadata, validates it and finds the original samples (checksum included)
