@@ -18,9 +18,11 @@ router = APIRouter()
 def home():
     return RedirectResponse("/search", status_code=303)
 
+
 @router.get("/login")
 def login_form(request: Request):
     return request.app.state.login_page(request)
+
 
 @router.post("/login")
 def login(request: Request, form: dict = Depends(form_data)):
@@ -49,6 +51,7 @@ def login(request: Request, form: dict = Depends(form_data)):
                     secure=request.app.state.secure_cookies, path="/")
     resp.delete_cookie(LOGIN_COOKIE, path="/login")
     return resp
+
 
 @router.post("/logout")
 def logout(request: Request, form: dict = Depends(form_data)):

@@ -32,11 +32,13 @@ def audit_page(request: Request):
     return page(request, "audit.html", {"entries": entries, "report": report,
                                         "next_before": rows[99]["id"] if len(rows) > 100 else None})
 
+
 # ------------------------------------------------------------------ users (admin)
 @router.get("/admin/users")
 def users_page(request: Request):
     require(request, "admin")
     return page(request, "users.html", {"users": auth.list_users(store_of(request).conn), "roles": auth.ROLES})
+
 
 @router.post("/admin/users")
 def users_add(request: Request, form: dict = Depends(form_data)):
@@ -47,6 +49,7 @@ def users_add(request: Request, form: dict = Depends(form_data)):
     except auth.AccountError as exc:
         raise WebError(422, str(exc)) from None
     return done(request, "/admin/users", f"User {form.get('name')} added.")
+
 
 @router.post("/admin/users/{user_id}")
 def users_update(request: Request, user_id: int = ID(), form: dict = Depends(form_data)):

@@ -23,6 +23,7 @@ def audio_clip(request: Request, uid: int = ID()):
         raise WebError(404, str(exc)) from None
     return FileResponse(path, media_type="audio/ogg", headers={"Cache-Control": "private, max-age=3600"})
 
+
 @router.get("/audio/source/{sid}")
 def audio_source(request: Request, sid: int = ID()):
     require(request, "viewer")

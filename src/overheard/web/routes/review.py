@@ -18,6 +18,16 @@ BULK_PAGE = 30             # queue items listed for bulk decisions (form field l
 router = APIRouter()
 
 
+def acting(action, *args, **kwargs):
+    """Run a review action; its refusals become the page's 404 (no such item) or 422 (invalid)."""
+    try:
+        return action(*args, **kwargs)
+    except actions.NotFound as exc:
+        raise WebError(404, str(exc)) from None
+    except actions.ActionError as exc:
+        raise WebError(422, str(exc)) from None
+
+
 @router.get("/utterance/{uid}")
 def utterance_page(request: Request, uid: int = ID()):
     sess, user = require(request, "viewer")
@@ -45,8 +55,10 @@ def utterance_page(request: Request, uid: int = ID()):
         "can_review": auth.RANK[user["role"]] >= auth.RANK["analyst"],
     })
 
+
 def _back(uid: int) -> str:
     return f"/utterance/{uid}#review"
+
 
 # ------------------------------------------------------------------ review queue (analyst)
 def queue_filter(request: Request):
@@ -64,9 +76,11 @@ def queue_filter(request: Request):
             raise WebError(422, f"source: {exc}") from None
     return QueueFilter(code=code or None, source_id=sid)
 
+
 def queue_url(qf, i: int = 0) -> str:
     params = {k: v for k, v in (("code", qf.code), ("source", qf.source_id), ("i", i or None)) if v}
     return "/review" + (f"?{urlencode(params)}" if params else "")
+
 
 @router.get("/review")
 def review_page(request: Request):
@@ -89,6 +103,7 @@ def review_page(request: Request):
         "next_url": queue_url(qf, i + 1) if i + 1 < len(ids) else None,
         "here": queue_url(qf, i), "qf": qf, "codes": _codes(), "upcoming": upcoming})
 
+
 @router.post("/review/decide")
 def review_decide(request: Request, form: dict = Depends(form_data)):
     sess, user = require(request, "analyst", form)
@@ -100,76 +115,52 @@ def review_decide(request: Request, form: dict = Depends(form_data)):
             raise WebError(422, "Tick the findings to decide first.")
     else:
         ids = [whole_number(form, "finding_id", lo=1, hi=2**62)]
-    try:
-        results = decide(store_of(request), ids, form.get("decision", ""), actor=user["name"], note=form.get("note", ""))
-    except actions.NotFound as exc:
-        raise WebError(404, str(exc)) from None
-    except actions.ActionError as exc:
-        raise WebError(422, str(exc)) from None
+    results = acting(decide, store_of(request), ids, form.get("decision", ""), actor=user["name"],
+                     note=form.get("note", ""))
     word = results[0]["after"] if results else form.get("decision")
     return done(request, back, f"{len(results)} finding(s) {word}." if len(results) > 1
                 else f"Finding {ids[0]}: {results[0]['before']} → {results[0]['after']}.")
+
 
 @router.post("/finding/{fid}/review")
 def review(request: Request, fid: int = ID(), form: dict = Depends(form_data)):
     sess, user = require(request, "analyst", form)
     decision = form.get("decision", "")
-    try:
-        r = actions.review_finding(store_of(request), fid, decision, actor=user["name"], note=form.get("note", ""))
-    except actions.NotFound as exc:
-        raise WebError(404, str(exc)) from None
-    except actions.ActionError as exc:
-        raise WebError(422, str(exc)) from None
+    r = acting(actions.review_finding, store_of(request), fid, decision, actor=user["name"], note=form.get("note", ""))
     return done(request, _back(r["utterance_id"]), f"Finding {fid}: {r['before']} → {r['after']}.")
+
 
 @router.post("/utterance/{uid}/finding")
 def add_finding(request: Request, uid: int = ID(), form: dict = Depends(form_data)):
     sess, user = require(request, "analyst", form)
     start = whole_number(form, "span_start", required=False)
     end = whole_number(form, "span_end", required=False)
-    try:
-        fid = actions.add_finding(store_of(request), uid, actor=user["name"], code=form.get("code", ""),
-                                  stance=form.get("stance", ""), span_start=start, span_end=end,
-                                  evidence=form.get("evidence", ""), note=form.get("note", ""))
-    except actions.NotFound as exc:
-        raise WebError(404, str(exc)) from None
-    except actions.ActionError as exc:
-        raise WebError(422, str(exc)) from None
+    fid = acting(actions.add_finding, store_of(request), uid, actor=user["name"], code=form.get("code", ""),
+                 stance=form.get("stance", ""), span_start=start, span_end=end,
+                 evidence=form.get("evidence", ""), note=form.get("note", ""))
     return done(request, _back(uid), f"Finding {fid} added.")
+
 
 @router.post("/utterance/{uid}/transcript")
 def correct(request: Request, uid: int = ID(), form: dict = Depends(form_data)):
     sess, user = require(request, "analyst", form)
     base = whole_number(form, "base_version", required=False, lo=1)
-    try:
-        version = actions.correct_transcript(store_of(request), uid, form.get("text", ""), actor=user["name"],
-                                             reason=form.get("reason", ""), base_version=base)
-    except actions.NotFound as exc:
-        raise WebError(404, str(exc)) from None
-    except actions.ActionError as exc:
-        raise WebError(422, str(exc)) from None
+    version = acting(actions.correct_transcript, store_of(request), uid, form.get("text", ""), actor=user["name"],
+                     reason=form.get("reason", ""), base_version=base)
     return done(request, _back(uid), f"Transcript saved as version {version}.")
+
 
 @router.post("/utterance/{uid}/gloss")
 def correct_gloss(request: Request, uid: int = ID(), form: dict = Depends(form_data)):
     sess, user = require(request, "analyst", form)
     base = whole_number(form, "base_gloss", required=False, lo=1)
-    try:
-        gid = actions.correct_gloss(store_of(request), uid, form.get("text", ""), actor=user["name"],
-                                    reason=form.get("reason", ""), base_gloss_id=base)
-    except actions.NotFound as exc:
-        raise WebError(404, str(exc)) from None
-    except actions.ActionError as exc:
-        raise WebError(422, str(exc)) from None
+    gid = acting(actions.correct_gloss, store_of(request), uid, form.get("text", ""), actor=user["name"],
+                 reason=form.get("reason", ""), base_gloss_id=base)
     return done(request, _back(uid), f"English saved as analyst translation (gloss {gid}).")
+
 
 @router.post("/utterance/{uid}/annotate")
 def annotate(request: Request, uid: int = ID(), form: dict = Depends(form_data)):
     sess, user = require(request, "analyst", form)
-    try:
-        actions.annotate(store_of(request), uid, form.get("kind", ""), form.get("value", ""), actor=user["name"])
-    except actions.NotFound as exc:
-        raise WebError(404, str(exc)) from None
-    except actions.ActionError as exc:
-        raise WebError(422, str(exc)) from None
+    acting(actions.annotate, store_of(request), uid, form.get("kind", ""), form.get("value", ""), actor=user["name"])
     return done(request, _back(uid), f"{form.get('kind', '').capitalize()} added.")

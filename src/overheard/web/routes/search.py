@@ -39,6 +39,7 @@ def search_page(request: Request):
         "detector": detector(request),
     }, status=422 if error else 200)
 
+
 # ------------------------------------------------------------------ the selection, taken away
 def selection(request: Request) -> tuple[SearchParams, list[int]]:
     """The utterance ids the current search selects (every match, up to EXPORT_LIMIT)."""
@@ -56,6 +57,7 @@ def selection(request: Request) -> tuple[SearchParams, list[int]]:
                             " (filters, dates) or use overheard export.")
     return p, ids
 
+
 def selection_sources(request: Request, what: str) -> tuple[SearchParams, list[int]]:
     """The source ids the current search touches (for a report or a package of them)."""
     p, ids = selection(request)
@@ -65,6 +67,7 @@ def selection_sources(request: Request, what: str) -> tuple[SearchParams, list[i
     if not sources:
         raise WebError(422, f"The selection is empty: nothing to {what}.")
     return p, sources
+
 
 @router.get("/search/export")
 def search_export(request: Request):
@@ -82,6 +85,7 @@ def search_export(request: Request):
     return Response(buf.getvalue(), media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="overheard-search.{fmt}"'})
 
+
 @router.get("/search/report")
 def search_report(request: Request):
     require(request, "viewer")
@@ -97,6 +101,7 @@ def search_report(request: Request):
         raise WebError(422, str(exc)) from None
     return Response(body, media_type="text/html; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="overheard-report.html"'})
+
 
 @router.get("/search/package")
 def search_package(request: Request):
@@ -115,6 +120,7 @@ def search_package(request: Request):
     import shutil
     return FileResponse(out, media_type="application/zip", filename="evidence-package.zip",
                         background=BackgroundTask(shutil.rmtree, out.parent, ignore_errors=True))
+
 
 def parse_search(qp, store) -> SearchParams:
     def one(key: str, limit: int = 200) -> str:

@@ -25,6 +25,7 @@ def sources_page(request: Request):
     return page(request, "sources.html", {"rows": rows[:50],
                                           "next_before": rows[49]["id"] if len(rows) > 50 else None})
 
+
 @router.get("/source/{sid}")
 def source_page(request: Request, sid: int = ID()):
     require(request, "viewer")
@@ -60,6 +61,7 @@ def source_page(request: Request, sid: int = ID()):
         "meta": json.loads(src["meta"] or "{}"), "timeline": timeline, "attached": attached,
         "retractions": retractions, "retracted": retractions and retractions[-1]["action"] == "retract",
         "next_after": rows[199]["seq"] if len(rows) > 200 else None})
+
 
 @router.post("/admin/source/{sid}/{action}")
 def source_retraction(request: Request, sid: int = ID(), action: str = "", form: dict = Depends(form_data)):
