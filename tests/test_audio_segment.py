@@ -147,3 +147,16 @@ def test_real_hf_receiver_noise_has_no_transmissions():
                  "wwv1.wav", "wwv2.wav", "wwvb.wav"):
         txs = list(segment_file(d / name))
         assert sum(t.duration_s for t in txs) < 1.0, (name, txs)
+
+
+def test_speech_in_the_first_second_of_a_file_is_found_from_its_start(tmp_path):
+    """A file that begins 0.4 s before a key-up: the transmission starts where its speech does,
+    not where decoding of a later part would begin."""
+    from overheard.audio.clips import cut_clip
+    first = [e for e in json.loads(DEMO.with_name("demo_radio.truth.json").read_text(encoding="utf-8"))["events"]
+             if e["kind"] == "speech"][0]
+    clip = tmp_path / "head.ogg"
+    cut_clip(DEMO, first["key_start_s"] - 0.4, first["end_s"] + 1.5, clip)
+    txs = list(segment_file(clip))
+    assert len(txs) == 1
+    assert abs(txs[0].start_s - (first["start_s"] - first["key_start_s"] + 0.4)) < 0.25

@@ -130,3 +130,18 @@ def test_one_hit_type_for_the_api_cli_and_workbench(store, tmp_path):
         assert (hit.channel, hit.frequency_hz, hit.kind) == ("VHF 148.500", 148.5e6, "radio")
     assert api[0].snippet == "**Страх** был такой, что ноги не держали."
     assert web[0].snippet == "\ue000Страх\ue001 был такой, что ноги не держали."   # the workbench's marks
+
+
+def test_since_bound_includes_a_time_with_milliseconds_at_the_bound(store, tmp_path):
+    """Stored times of transmissions carry milliseconds ('…T10:00:00.060Z'); as text that sorts
+    before '…T10:00:00Z', so the bound must compare without its Z."""
+    extra = tmp_path / "ms.jsonl"
+    rows = [{"time": "2022-04-01T10:00:00.060Z", "text": "Страх на рассвете."},
+            {"time": "2022-04-01T09:59:59.940Z", "text": "Страх перед рассветом."}]
+    extra.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    ingest_paths(store, [extra], IngestOptions(kind="message"))
+    # messages keep whole seconds; a radio transmission's time (capture time + offset) keeps ms
+    for text, at in ((r["text"], r["time"]) for r in rows):
+        store.conn.execute("UPDATE utterances SET captured_at = ? WHERE text = ?", (at, text))
+    after = search(store.conn, "страх", Filters(since="2022-04-01T10:00:00Z"))
+    assert texts(after) == ["Страх на рассвете."]

@@ -80,6 +80,13 @@ def test_english_gloss_is_searchable_and_hits_say_how(msgs):
     assert [h.utterance_id for h in search(msgs.conn, "воды", Filters(), scope="text")] == [msgs.ids[2]]
     with pytest.raises(SearchError, match="--in 'english'"):
         search(msgs.conn, "water", Filters(), scope="english")
+    # the snippet marks the matched English words (any form: "commander" finds "commanders")
+    (hit,) = search(msgs.conn, "commander water", Filters())
+    assert hit.via == "gloss" and hit.snippet == "No food, no **water**, the **commanders** ran away."
+    # a quoted English phrase: matched and marked as a whole, in either scope
+    (hit,) = search(msgs.conn, '"ran away"', Filters(), scope="gloss")
+    assert hit.snippet == "No food, no water, the commanders **ran away**."
+    assert search(msgs.conn, '"away ran"', Filters(), scope="gloss") == []
 
 
 def test_cli_totals_and_exit_codes(cli):

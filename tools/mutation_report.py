@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 
 
-def collect(root: Path = ROOT) -> dict[str, Counter]:
+def collect(root: Path = ROOT, checked_only: bool = False) -> dict[str, Counter]:
+    """Statuses per module; ``checked_only`` leaves out mutants not run (a sampled run)."""
     from mutmut.stats import status_by_exit_code
     out: dict[str, Counter] = {}
     for meta in sorted((root / "mutants" / "src").rglob("*.py.meta")):
@@ -27,6 +28,8 @@ def collect(root: Path = ROOT) -> dict[str, Counter]:
         module = str(meta.relative_to(root / "mutants"))[: -len(".meta")]
         c = out.setdefault(module, Counter())
         for key, code in data.get("exit_code_by_key", {}).items():
+            if code is None and checked_only:
+                continue
             c[status_by_exit_code[code]] += 1
     return out
 
@@ -38,13 +41,23 @@ def survivors(root: Path = ROOT) -> list[tuple[str, str]]:
         data = json.loads(meta.read_text(encoding="utf-8"))
         for key, code in data.get("exit_code_by_key", {}).items():
             status = status_by_exit_code[code]
-            if status not in KILLED:
+            if code is not None and status not in KILLED:
                 rows.append((key, status))
     return rows
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson interval of a proportion: what a sample of n mutants says of the whole module."""
+    if not n:
+        return 0.0, 1.0
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
 def table(stats: dict[str, Counter]) -> str:
-    lines = ["| module | mutants | killed | survived | no tests | other | kill rate |",
+    lines = ["| module | mutants run | killed | survived | no tests | other | kill rate (95 % interval) |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     tot = Counter()
     for module, c in stats.items():
@@ -54,11 +67,13 @@ def table(stats: dict[str, Counter]) -> str:
         killed = sum(c[s] for s in KILLED)
         other = n - killed - c["survived"] - c["no tests"]
         tot.update({"n": n, "killed": killed, "survived": c["survived"], "no tests": c["no tests"], "other": other})
+        lo, hi = wilson(killed, n)
         lines.append(f"| `{module}` | {n} | {killed} | {c['survived']} | {c['no tests']} | {other} | "
-                     f"{killed / n:.1%} |")
+                     f"{killed / n:.0%} ({lo:.0%}–{hi:.0%}) |")
     if tot["n"]:
+        lo, hi = wilson(tot["killed"], tot["n"])
         lines.append(f"| **all** | {tot['n']} | {tot['killed']} | {tot['survived']} | {tot['no tests']} | "
-                     f"{tot['other']} | **{tot['killed'] / tot['n']:.1%}** |")
+                     f"{tot['other']} | **{tot['killed'] / tot['n']:.0%}** ({lo:.0%}–{hi:.0%}) |")
     return "\n".join(lines)
 
 
@@ -66,7 +81,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--survivors", action="store_true", help="also list every mutant not killed")
     args = ap.parse_args()
-    stats = collect()
+    stats = collect(checked_only=True)
     if not stats:
         print("no mutmut results under mutants/ — run `make mutate` (or `mutmut run`) first")
         return 1
