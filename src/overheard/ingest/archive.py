@@ -12,7 +12,6 @@ are copied out in chunks with their declared size enforced, to a temporary folde
 
 from __future__ import annotations
 
-import json
 import shutil
 import stat
 import tempfile
@@ -20,8 +19,8 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from ..store import Store, sha256_file, utc_now
-from ..store.evidence import EvidenceChanged
+from ..store import Store, sha256_file
+from .original import Original, store_original
 
 NAME, VERSION = "zip-archive", "1"
 MAX_MEMBERS = 100_000
@@ -97,36 +96,17 @@ def ingest_archive(store: Store, path: Path, opts, result_cls, ingest_folder: Ca
     if bomb:
         return result_cls(path, "failed", f"zip archive refused: {bomb}", sha)
     members = [i for i in infos if not unsafe_member(i)]
-    created = False
-    size = path.stat().st_size
     original_path, extra = origin(path, opts)          # a zip inside a zip: outer.zip!/inner.zip
-    try:
-        with store.transaction() as conn:
-            again = store.source_by_sha(sha)        # a concurrent ingest may have won
-            if again is not None:
-                return result_cls(path, "present", f"already present as source {again['id']}", sha, again["id"])
-            run_id = store.start_run("ingest", component=NAME, component_version=VERSION, params=opts.params())
-            meta = {"members": len(infos), "refused": len(refused), **extra}
-            source_id = conn.execute(
-                "INSERT INTO sources(sha256, size, media_type, reader, kind, original_name, original_path, url,"
-                " captured_at, contributor, note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sha, size, "application/zip", NAME, "archive", path.name, original_path, opts.url,
-                 opts.captured_at, opts.contributor, opts.note, json.dumps(meta, sort_keys=True), utc_now(),
-                 run_id)).lastrowid
-            created = store.evidence.put_file(path, sha)
-            store.finish_run(run_id)
-            store.audit("ingest", f"source:{sha}", {
-                "source_id": source_id, "sha256": sha, "size": size, "original_name": path.name,
-                "reader": NAME, "kind": "archive", "run_id": run_id, "contributor": opts.contributor,
-                "members": len(infos)}, seal={"sources": [source_id]})
-    except EvidenceChanged as exc:
-        return result_cls(path, "failed", str(exc).replace(f"{path.name} ", "", 1), sha)
-    except BaseException:
-        if created:
-            store.evidence.remove(sha)
-        raise
-    result = result_cls(path, "added", f"zip archive, {len(members)} member(s) unpacked"
-                        + (f", {len(refused)} refused" if refused else ""), sha, source_id, 0)
+    result = store_original(store, Original(
+        path, sha, NAME, VERSION, meta={"members": len(infos), "refused": len(refused), **extra},
+        columns={"size": path.stat().st_size, "media_type": "application/zip", "kind": "archive",
+                 "original_name": path.name, "original_path": original_path, "url": opts.url,
+                 "captured_at": opts.captured_at, "contributor": opts.contributor, "note": opts.note},
+        audit={"members": len(infos)}, pending=False), opts, result_cls)
+    if result.status != "added":
+        return result
+    source_id = result.source_id
+    result.message = f"zip archive, {len(members)} member(s) unpacked" + (f", {len(refused)} refused" if refused else "")
     result.children = [result_cls(Path(f"{path}!/{i.filename}"), "failed", f"refused: {why}") for i, why in refused]
     work = Path(tempfile.mkdtemp(prefix="overheard-zip-"))
     try:

@@ -7,12 +7,11 @@ probe reads only the container header.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from ..store import Store, sha256_file, utc_now
-from ..store.evidence import EvidenceChanged
+from ..store import Store, sha256_file
+from .original import Original, store_original
 
 NAME, VERSION = "audio", "1"
 AUDIO_EXTS = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".oga", ".m4a", ".aac", ".wma", ".amr",
@@ -69,38 +68,17 @@ def ingest_audio(store: Store, path: Path, opts, result_cls, parent: dict | None
     from .archive import origin
     original_path, extra = origin(path, opts)
     meta.update(extra)
-    created = False
     size = path.stat().st_size
-    try:
-        with store.transaction() as conn:
-            again = store.source_by_sha(sha)
-            if again is not None:
-                return result_cls(path, "present", f"already present as source {again['id']}", sha, again["id"])
-            run_id = store.start_run("ingest", component=NAME, component_version=VERSION, params=opts.params())
-            cur = conn.execute(
-                "INSERT INTO sources(sha256, size, media_type, reader, kind, original_name, original_path,"
-                " url, captured_at, frequency_hz, channel, receiver, sample_rate, duration_s, contributor,"
-                " note, meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sha, size, f"audio/{info.codec}", NAME, kind, path.name, original_path, opts.url,
-                 opts.captured_at, opts.frequency_hz, opts.channel, opts.receiver, info.sample_rate,
-                 info.duration_s, opts.contributor, opts.note, json.dumps(meta, sort_keys=True), utc_now(),
-                 run_id))
-            source_id = cur.lastrowid
-            conn.execute("INSERT INTO processing(source_id, status, updated_at) VALUES (?, 'pending', ?)",
-                         (source_id, utc_now()))
-            created = store.evidence.put_file(path, sha)
-            store.finish_run(run_id)
-            store.audit("ingest", f"source:{sha}", {
-                "source_id": source_id, "sha256": sha, "size": size, "original_name": path.name,
-                "reader": NAME, "kind": kind, "duration_s": info.duration_s, "run_id": run_id,
-                "contributor": opts.contributor, **({"parent": parent} if parent else {})},
-                seal={"sources": [source_id]})
-    except EvidenceChanged as exc:
-        return result_cls(path, "failed", str(exc).replace(f"{path.name} ", "", 1), sha)
-    except BaseException:
-        if created:
-            store.evidence.remove(sha)
-        raise
+    result = store_original(store, Original(
+        path, sha, NAME, VERSION, meta=meta,
+        columns={"size": size, "media_type": f"audio/{info.codec}", "kind": kind, "original_name": path.name,
+                 "original_path": original_path, "url": opts.url, "captured_at": opts.captured_at,
+                 "frequency_hz": opts.frequency_hz, "channel": opts.channel, "receiver": opts.receiver,
+                 "sample_rate": info.sample_rate, "duration_s": info.duration_s, "contributor": opts.contributor,
+                 "note": opts.note},
+        audit={"duration_s": info.duration_s, **({"parent": parent} if parent else {})}), opts, result_cls)
+    if result.status != "added":
+        return result
     dur = f"{info.duration_s / 60:.1f} min" if info.duration_s else "unknown length"
-    return result_cls(path, "added", f"{info.codec} {info.sample_rate} Hz, {dur} ({kind}; `overheard process` transcribes it)",
-                      sha, source_id, 0)
+    result.message = f"{info.codec} {info.sample_rate} Hz, {dur} ({kind}; `overheard process` transcribes it)"
+    return result

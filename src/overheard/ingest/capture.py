@@ -14,8 +14,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..store import Store, sha256_file, utc_now
-from ..store.evidence import EvidenceChanged
+from ..store import Store, sha256_file
+from .original import Original, store_original
 
 NAME, VERSION = "sdr-capture", "1"
 CAPTURE_EXTS = {".sigmf-meta", ".sigmf", ".cu8", ".cs8", ".cs16", ".cf32"}
@@ -74,43 +74,20 @@ def ingest_capture(store: Store, path: Path, opts, result_cls):
     from .archive import origin
     original_path, extra = origin(path, opts)
     meta.update(extra)
-    created: list[str] = []
-    try:
-        with store.transaction() as conn:
-            if store.source_by_sha(sha) is not None:
-                again = store.source_by_sha(sha)
-                return result_cls(path, "present", f"already present as source {again['id']}", sha, again["id"])
-            run_id = store.start_run("ingest", component=NAME, component_version=VERSION, params=opts.params())
-            source_id = conn.execute(
-                "INSERT INTO sources(sha256, size, media_type, reader, kind, original_name, original_path,"
-                " captured_at, frequency_hz, channel, receiver, sample_rate, duration_s, contributor, note,"
-                " meta, ingested_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sha, path.stat().st_size, "application/x-sigmf" if cap.kind.startswith("sigmf") else
-                 "application/octet-stream", NAME, opts.kind or "radio", path.name, original_path,
-                 start, cap.center_freq, opts.channel, opts.receiver, int(cap.sample_rate), cap.duration_s,
-                 opts.contributor, opts.note, json.dumps(meta, sort_keys=True), utc_now(), run_id)).lastrowid
-            for f, role in files:
-                if store.evidence.put_file(f, hashes[role]):
-                    created.append(hashes[role])
-                if role != "primary":
-                    conn.execute("INSERT INTO source_files(source_id, sha256, role, original_name, size)"
-                                 " VALUES (?,?,?,?,?)", (source_id, hashes[role], role, f.name, f.stat().st_size))
-            conn.execute("INSERT INTO processing(source_id, status, updated_at) VALUES (?, 'pending', ?)",
-                         (source_id, utc_now()))
-            store.finish_run(run_id)
-            store.audit("ingest", f"source:{sha}", {
-                "source_id": source_id, "sha256": sha, "size": path.stat().st_size, "original_name": path.name,
-                "reader": NAME, "kind": opts.kind or "radio", "run_id": run_id, "contributor": opts.contributor,
-                "files": {role: hashes[role] for _, role in files}}, seal={"sources": [source_id]})
-    except EvidenceChanged as exc:
-        return result_cls(path, "failed", str(exc).replace(f"{path.name} ", "", 1), sha)
-    except BaseException:
-        for digest in created:
-            store.evidence.remove(digest)
-        raise
-    return result_cls(path, "added", f"{cap.datatype} at {cap.sample_rate / 1e6:.3f} MS/s, "
-                      f"{cap.duration_s:.1f} s, centre {(cap.center_freq or 0) / 1e6:.4f} MHz "
-                      f"(`overheard process` finds the channels)", sha, source_id, 0)
+    result = store_original(store, Original(
+        path, sha, NAME, VERSION, meta=meta,
+        columns={"size": path.stat().st_size, "media_type": "application/x-sigmf" if cap.kind.startswith("sigmf")
+                 else "application/octet-stream", "kind": opts.kind or "radio", "original_name": path.name,
+                 "original_path": original_path, "captured_at": start, "frequency_hz": cap.center_freq,
+                 "channel": opts.channel, "receiver": opts.receiver, "sample_rate": int(cap.sample_rate),
+                 "duration_s": cap.duration_s, "contributor": opts.contributor, "note": opts.note},
+        audit={"files": {role: hashes[role] for _, role in files}},
+        companions=[(f, hashes[role], role) for f, role in files if role != "primary"]), opts, result_cls)
+    if result.status != "added":
+        return result
+    result.message = (f"{cap.datatype} at {cap.sample_rate / 1e6:.3f} MS/s, {cap.duration_s:.1f} s, centre "
+                      f"{(cap.center_freq or 0) / 1e6:.4f} MHz (`overheard process` finds the channels)")
+    return result
 
 
 @contextmanager
