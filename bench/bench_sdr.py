@@ -37,12 +37,7 @@ OUT = ROOT / "bench" / "out"
 SR = 16000
 
 
-def record(kind: str, data: dict) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    data = {"bench": kind, "time": time.strftime("%Y-%m-%d %H:%M:%S"), **data}
-    with open(OUT / "results.jsonl", "a", encoding="utf-8") as f:
-        f.write(json.dumps(data, ensure_ascii=False) + "\n")
-    print(json.dumps(data, ensure_ascii=False, indent=1))
+from bench_audio import record  # noqa: E402  (one results file for the audio benches)
 
 
 def load_truth(meta: Path) -> dict:

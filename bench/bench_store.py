@@ -75,6 +75,15 @@ def fill_store(store, work: Path, total: int) -> float | None:
     return time.perf_counter() - t
 
 
+def run_fresh(script: str, *args: str) -> dict:
+    """Run a bench script in a new Python process; the dict it printed on its "RESULT " line."""
+    run = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"{script} {' '.join(args)} gave no result:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+    return json.loads(line[len("RESULT "):])
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * q))]
@@ -170,13 +179,7 @@ def main() -> int:
     size = sum(f.stat().st_size for f in store_dir.glob("overheard.db*"))
     print(f"store: {size / 1e6:.0f} MB database for {n:,} utterances")
 
-    run = subprocess.run([sys.executable, __file__, "--search-only", "--store", str(store_dir),
-                          "--rounds", str(args.rounds)], capture_output=True, text=True)
-    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        print(run.stdout, run.stderr)
-        return 1
-    res = json.loads(line[len("RESULT "):])
+    res = run_fresh(__file__, "--search-only", "--store", str(store_dir), "--rounds", str(args.rounds))
     print(f"search, top 20 by rank, fresh process; {res.pop('cache')}")
     for label, r in res.items():
         print(f"SEARCH {label:<9} {r['n']:>4} queries: p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "

@@ -22,7 +22,6 @@ import json
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_store import build_store, drop_os_cache, pct, sidecar  # noqa: E402
+from bench_store import build_store, drop_os_cache, pct, run_fresh, sidecar  # noqa: E402
 
 PASSWORD = "bench-password-123"
 
@@ -111,13 +110,7 @@ def main() -> int:
         n = store.counts()["utterances"]
         if not store.conn.execute("SELECT 1 FROM users WHERE name = 'bench'").fetchone():
             add_user(store, "bench", "viewer", PASSWORD, actor="bench")
-    run = subprocess.run([sys.executable, __file__, "--measure", "--store", str(store_dir), "--rounds",
-                          str(args.rounds)], capture_output=True, text=True)
-    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        print(run.stdout[-3000:], run.stderr[-3000:])
-        return 1
-    res = json.loads(line[len("RESULT "):])
+    res = run_fresh(__file__, "--measure", "--store", str(store_dir), "--rounds", str(args.rounds))
     print(f"\nsearch page on {n:,} utterances, fresh process, server time from Server-Timing; {res.pop('cache')}")
     for phase, by_case in res.items():
         print(f"\n{phase}:\n  {'case':<36} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
