@@ -51,13 +51,16 @@ def main() -> int:
     ap.add_argument("--report", action="store_true", help="print the last run's table only")
     args = ap.parse_args()
     if not args.report:
-        names: list[str] = []
+        # one mutmut run per module: a smaller set of tests per run, and a module whose run
+        # fails does not stop the others
         for module, keys in all_mutants().items():
             if args.per_module and len(keys) > args.per_module:
                 keys = random.Random(f"{args.seed}:{module}").sample(keys, args.per_module)
-            names += keys
-            print(f"{module}: {len(keys)} mutants to run")
-        subprocess.run(MUTMUT + ["run", "--max-children", "2", *names], cwd=ROOT, check=False)
+            print(f"{module}: {len(keys)} mutants to run", flush=True)
+            done = subprocess.run(MUTMUT + ["run", "--max-children", "2", *keys], cwd=ROOT, check=False,
+                                  capture_output=True, text=True)
+            if done.returncode:
+                print(f"  mutmut failed on {module}: {done.stderr.strip().splitlines()[-1][:300]}", flush=True)
     stats = collect(ROOT, checked_only=True)
     if not stats:
         print("no results: run without --report first")

@@ -768,10 +768,14 @@ def process(
     source: Optional[List[str]] = typer.Option(None, help="Only these sources (id or SHA-256 prefix); repeatable."),
     analyze_after: bool = typer.Option(True, "--analyze/--no-analyze", help="Run indicator analysis on the new text.", metavar=" "),
     fast: bool = typer.Option(False, "--fast", help="Faster, less accurate decoding (15 s encoder context); figures in docs/audio.md.", metavar=" "),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS", help="Transcribe the audio sources on a Ray"
+                                      " cluster: auto (the cluster on this machine), HOST:PORT (a head node),"
+                                      " ray://HOST:PORT (Ray Client) or local (start one here); see docs/scale.md."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.", metavar=" "),
 ):
     """Run every pending stage (segment → transcribe → gloss → cues → analyse); resumable."""
     from .process import pending_sources, process_store
+    from .scale import executor_for
 
     store = open_store()
     try:
@@ -801,9 +805,29 @@ def process(
 
         if gloss_method not in ("llm", "whisper"):
             raise fail(f"--gloss-method {gloss_method!r}: expected llm or whisper", 2)
+        executor = None
+        if ray is not None:
+            try:
+                executor = executor_for(ray)
+            except RuntimeError as exc:
+                raise fail(str(exc), 2)
+            d = executor.describe()
+            err.print(f"Ray cluster at {ray}: {d['nodes']} node(s), {d['cpus']:.0f} CPU(s); evidence by {d['evidence']}")
+        nodes: set[str] = set()
+
+        def on_result(row, result):
+            # a cluster reports per source: the whole source's audio is done when its job is
+            nodes.add(result.node)
+            base["offset"] += (row["duration_s"] or 0.0) - (row["done_until_s"] or 0.0)
+            audio_min = base["offset"] / 60
+            wall = __import__("time").perf_counter() - started
+            progress.update(task, completed=audio_min, name=f"{len(nodes)} node(s) in use",
+                            rtf=f"{audio_min * 60 / wall:.0f}× real time" if wall else "")
+
         report = process_store(store, model=model, lang=lang, gloss=gloss, gloss_method=gloss_method, source_ids=ids,
-                               analyze=analyze_after, on_progress=on_progress, on_source=on_source,
-                               preset="fast" if fast else "accurate")
+                               analyze=analyze_after, on_progress=on_progress,
+                               on_source=on_source if executor is None else None,
+                               preset="fast" if fast else "accurate", executor=executor, on_result=on_result)
     if as_json:
         print(json.dumps({**report.__dict__, "realtime_factor": report.realtime_factor}, ensure_ascii=False))
     else:

@@ -58,12 +58,19 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
                   gloss: bool = True, source_ids: list[int] | None = None, analyze: bool = True,
                   gloss_method: str = "llm", translator=None, preset: str = "accurate",
                   on_progress: Callable[[int, float, float | None], None] | None = None,
-                  on_source: Callable[[object], None] | None = None) -> ProcessReport:
+                  on_source: Callable[[object], None] | None = None, executor=None,
+                  on_result: Callable[[object, object], None] | None = None) -> ProcessReport:
     """Process pending audio sources. ``on_progress(source_id, done_s, total_s)`` after each
     decoded block; ``on_source(row)`` when a source starts. The English gloss (``gloss``) is
     made by ``gloss_method``: ``llm`` — the translation stage over the new transcripts
     (``translator``, default the embedded model), measured better than ``whisper`` —
-    Whisper's translate task on the audio (an extra decoding pass)."""
+    Whisper's translate task on the audio (an extra decoding pass).
+
+    ``executor`` (see ``overheard.scale``): where the audio sources are decoded and transcribed;
+    None processes them here, one at a time, writing each transmission as it comes. With an
+    executor, each audio source is one job; this process writes every job's transmissions, as
+    the job completes, in the same transactions and audit rows, recording where it ran;
+    ``on_result(row, result)`` is called per job. SDR captures are processed here either way."""
     if gloss_method not in ("llm", "whisper"):
         raise ValueError(f"gloss method {gloss_method!r}: expected llm or whisper")
     whisper_gloss = gloss and gloss_method == "whisper"
@@ -73,7 +80,7 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
     from .audio.decode import AudioDecodeError
     from .audio.model import load_model
     from .sdr.capture import CaptureError
-    from .audio.pipeline import PIPELINE_VERSION, PipelineOptions, process_audio
+    from .audio.pipeline import PipelineOptions, process_audio
 
     report = ProcessReport()
     todo = pending_sources(store, source_ids)
@@ -84,6 +91,12 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
     run_ids: list[int] = []
     started = time.perf_counter()
     lm = load_model(model)
+    if executor is not None:
+        jobs_for = [s for s in todo if s["reader"] != "sdr-capture"]
+        todo = [s for s in todo if s["reader"] == "sdr-capture"]
+        run_ids += _process_on(executor, store, jobs_for, lm, report, lang=lang, gloss=gloss,
+                               gloss_method=gloss_method, preset=preset, model=model, on_source=on_source,
+                               on_result=on_result)
     for src in todo:
         report.sources += 1
         if on_source:
@@ -93,19 +106,12 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
         mode = meta.get("mode", "radio")
         resume = float(src["done_until_s"] or 0.0)
         tro = preset_options(preset, lang=src_lang, task_gloss=whisper_gloss)
-        with store.transaction():
-            holder = _live_holder(store.conn.execute("SELECT status, claimed_by FROM processing WHERE source_id = ?",
-                                                     (src["id"],)).fetchone())
-            if holder:
-                report.failed.append(f"{src['original_name']} (source {src['id']}): being processed by {holder}; skipped")
-                continue
-            run_id = store.start_run("process", component=PIPELINE_VERSION, component_version=lm.name,
-                                     params={"model": lm.lineage(), "mode": mode, "lang": src_lang,
-                                             "gloss": gloss_method if gloss else None, "resume_from_s": resume,
-                                             "preset": preset, "transcribe": tro.to_dict()})
-            run_ids.append(run_id)
-            store.conn.execute("UPDATE processing SET status = 'running', run_id = ?, error = NULL, claimed_by = ?,"
-                               " updated_at = ? WHERE source_id = ?", (run_id, _me(), utc_now(), src["id"]))
+        params = {"model": lm.lineage(), "mode": mode, "lang": src_lang, "gloss": gloss_method if gloss else None,
+                  "resume_from_s": resume, "preset": preset, "transcribe": tro.to_dict()}
+        run_id = _claim(store, src, lm, params, report)
+        if run_id is None:
+            continue
+        run_ids.append(run_id)
         n = 0
         progress = (lambda d, t, sid=src["id"]: on_progress(sid, d, t)) if on_progress else None
         if src["reader"] == "sdr-capture":
@@ -136,20 +142,104 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
             raise
         if status == "done":      # a failed source's length is not audio processed
             report.audio_s += max(0.0, (src["duration_s"] or 0.0) - resume)
-        with store.transaction():
-            _update_relative_cues(store, src)
-            store.conn.execute("UPDATE processing SET status = ?, error = ?, updated_at = ? WHERE source_id = ?",
-                               (status, error, utc_now(), src["id"]))
-            store.finish_run(run_id, status)
-            store.audit("process", f"source:{src['sha256']}", {
-                "source_id": src["id"], "run_id": run_id, "status": status, "error": error,
-                "transmissions_added": n, "model": lm.name, "model_sha256": lm.sha256})
+        _finish(store, src, run_id, status, error, n, lm)
     if gloss and gloss_method == "llm" and run_ids:
         report.translate = _translate_new(store, run_ids, translator)
     report.wall_s = time.perf_counter() - started
     if analyze:
         report.analyze = _analyze(store)
     return report
+
+
+def _claim(store: Store, src, lm, params: dict, report: ProcessReport) -> int | None:
+    """Claim a source for this process (a run and a 'running' row), or None when another live
+    process holds it (said in the report)."""
+    from .audio.pipeline import PIPELINE_VERSION
+    with store.transaction():
+        holder = _live_holder(store.conn.execute("SELECT status, claimed_by FROM processing WHERE source_id = ?",
+                                                 (src["id"],)).fetchone())
+        if holder:
+            report.failed.append(f"{src['original_name']} (source {src['id']}): being processed by {holder}; skipped")
+            return None
+        run_id = store.start_run("process", component=PIPELINE_VERSION, component_version=lm.name, params=params)
+        store.conn.execute("UPDATE processing SET status = 'running', run_id = ?, error = NULL, claimed_by = ?,"
+                           " updated_at = ? WHERE source_id = ?", (run_id, _me(), utc_now(), src["id"]))
+    return run_id
+
+
+def _finish(store: Store, src, run_id: int, status: str, error: str | None, n: int, lm, **where) -> None:
+    with store.transaction():
+        _update_relative_cues(store, src)
+        store.conn.execute("UPDATE processing SET status = ?, error = ?, updated_at = ? WHERE source_id = ?",
+                           (status, error, utc_now(), src["id"]))
+        store.finish_run(run_id, status)
+        store.audit("process", f"source:{src['sha256']}", {
+            "source_id": src["id"], "run_id": run_id, "status": status, "error": error,
+            "transmissions_added": n, "model": lm.name, "model_sha256": lm.sha256, **where})
+
+
+def _process_on(executor, store: Store, todo: list, lm, report: ProcessReport, *, lang, gloss, gloss_method,
+                preset, model, on_source, on_result) -> list[int]:
+    """The audio sources as jobs on ``executor``; their results written here as they complete."""
+    from pathlib import Path
+
+    from .audio.transcribe import preset_options
+    from .scale import AudioJob, run_audio_job
+
+    desc = executor.describe()
+    shared = executor.evidence_shared()
+    claimed: dict[int, tuple] = {}
+    run_ids, jobs = [], []
+    for src in todo:
+        meta = json.loads(src["meta"] or "{}")
+        src_lang = lang or meta.get("lang")
+        mode = meta.get("mode", "radio")
+        resume = float(src["done_until_s"] or 0.0)
+        tro = preset_options(preset, lang=src_lang, task_gloss=gloss and gloss_method == "whisper")
+        run_id = _claim(store, src, lm, {
+            "model": lm.lineage(), "mode": mode, "lang": src_lang, "gloss": gloss_method if gloss else None,
+            "resume_from_s": resume, "preset": preset, "transcribe": tro.to_dict(), **desc}, report)
+        if run_id is None:
+            continue
+        report.sources += 1
+        run_ids.append(run_id)
+        claimed[src["id"]] = (src, run_id, resume)
+        path = store.evidence.path_for(src["sha256"])
+        jobs.append(AudioJob(src["id"], src["original_name"], src["sha256"], Path(src["original_name"]).suffix,
+                             mode, src_lang, model, gloss and gloss_method == "whisper", resume, tro,
+                             cpu_threads=executor.threads_per_job,
+                             path=str(path) if shared else None, data=None if shared else path.read_bytes()))
+        if on_source:
+            on_source(src)
+    try:
+        for result in executor.map(run_audio_job, jobs):
+            src, run_id, resume = claimed.pop(result.source_id)
+            for tx in result.transmissions:
+                _store_transmission(store, src, tx, run_id)
+                report.transmissions += 1
+                report.hallucinations += int(tx.hallucination)
+            status = "failed" if result.error else "done"
+            if result.error:
+                report.failed.append(f"{src['original_name']} (source {src['id']}): {result.error}")
+            else:
+                report.audio_s += max(0.0, (src["duration_s"] or 0.0) - resume)
+            _finish(store, src, run_id, status, result.error, len(result.transmissions), lm,
+                    executor=desc["executor"], ran_on=result.node, job_wall_s=round(result.wall_s, 2))
+            if on_result:
+                on_result(src, result)
+    except BaseException as exc:     # interrupted: what is written stays; the rest resumes next time
+        for src, run_id, _ in claimed.values():
+            with store.transaction():
+                store.conn.execute("UPDATE processing SET status = 'interrupted', error = ?, updated_at = ?"
+                                   " WHERE source_id = ?", (f"{type(exc).__name__}: {exc}"[:500], utc_now(), src["id"]))
+                store.finish_run(run_id, "interrupted")
+                store.audit("process", f"source:{src['sha256']}", {
+                    "source_id": src["id"], "run_id": run_id, "status": "interrupted",
+                    "error": type(exc).__name__, "transmissions_added": 0, **desc})
+        raise
+    finally:
+        executor.close()
+    return run_ids
 
 
 def _translate_new(store: Store, run_ids: list[int], translator) -> dict:
