@@ -1,6 +1,7 @@
 """Ingesting messenger exports, subtitles, web pages and legacy encodings into a real store, with
 their voice messages as linked sources transcribed in call mode (issue 14)."""
 
+import hashlib
 import json
 import shutil
 
@@ -264,3 +265,36 @@ def test_zip_bomb_is_refused_from_its_directory(store, tmp_path):
     from overheard.ingest import plan_file
     planned = plan_file(store, bomb, IngestOptions())          # --dry-run says the same, first
     assert planned.status == "failed" and planned.message == r.message
+
+
+# ------------------------------------------------------------------ found by mutation testing
+def test_dry_run_says_exactly_what_ingest_would_do(store, tmp_path):
+    from overheard.audio.clips import cut_clip
+    from overheard.ingest import plan_file
+    clip = tmp_path / "radio.ogg"
+    cut_clip(EXAMPLES / "audio" / "demo_radio.ogg", 0.0, 90.0, clip)
+    r = plan_file(store, clip, IngestOptions(kind="radio"))
+    assert (r.status, r.message) == ("would add", "audio reader, radio (radio mode), 1.5 min")
+    text = plan_file(store, EXAMPLES / "messages.jsonl", IngestOptions())
+    assert text.status == "would add" and text.utterances == 5 and text.source_id is None
+    assert text.sha256 == hashlib.sha256((EXAMPLES / "messages.jsonl").read_bytes()).hexdigest()
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:
+        f.truncate(64 * 2**20 + 1)
+    assert plan_file(store, big, IngestOptions()).message == "over the 64 MiB limit for one text source"
+
+
+def test_overheardignore_with_a_broken_byte_still_applies(store, tmp_path):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / ".overheardignore").write_bytes(b"# caf\xe9 notes\nskip-*.txt\n")
+    (folder / "skip-me.txt").write_text("Нас обстреливают третий день подряд.\n", encoding="utf-8")
+    (folder / "keep.txt").write_text("Нас обстреливают третий день подряд, держимся.\n", encoding="utf-8")
+    names = {r.path.name: r.status for r in ingest_paths(store, [folder])}
+    assert names.get("keep.txt") == "added" and "skip-me.txt" not in {n for n, s in names.items() if s == "added"}
+
+
+def test_a_long_paragraph_is_cut_after_an_ellipsis():
+    from overheard.ingest import split_long
+    text = "а" * 70 + "… " + "б" * 40
+    assert split_long(text, 100) == ["а" * 70 + "…", "б" * 40]

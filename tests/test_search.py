@@ -145,3 +145,20 @@ def test_since_bound_includes_a_time_with_milliseconds_at_the_bound(store, tmp_p
         store.conn.execute("UPDATE utterances SET captured_at = ? WHERE text = ?", (at, text))
     after = search(store.conn, "страх", Filters(since="2022-04-01T10:00:00Z"))
     assert texts(after) == ["Страх на рассвете."]
+
+
+def test_frequency_filter_is_the_channel_within_half_a_kilohertz(store, tmp_path):
+    for name, hz in (("on.jsonl", 148_500_500.0), ("off.jsonl", 148_500_501.0)):
+        f = tmp_path / name
+        f.write_text(json.dumps({"time": "2022-04-01T10:00:00Z", "text": f"Страх на {name}"}, ensure_ascii=False) + "\n")
+        ingest_paths(store, [f], IngestOptions(kind="radio", frequency_hz=hz))
+    assert texts(search(store.conn, "страх", Filters(frequency_hz=148.5e6))) == ["Страх на on.jsonl"]
+
+
+def test_count_matches_with_a_source_filter(loaded):
+    from overheard.index.search import count_matches, parse_query
+    sid = loaded.conn.execute("SELECT source_id FROM utterances WHERE text LIKE 'Страх был%'").fetchone()[0]
+    parsed = parse_query("страх", None)
+    # by hand: "Страх был такой…" and "Мені дуже страшно…" (not "Страхование…")
+    assert count_matches(loaded.conn, parsed, Filters(source_id=sid)) == 2
+    assert count_matches(loaded.conn, parsed, Filters()) == len(search(loaded.conn, "страх", limit=100))

@@ -107,3 +107,44 @@ def test_cli_totals_and_exit_codes(cli):
         assert bad.exit_code == 2 and message in bad.output, (args, bad.output)
     none = cli("search", "танк")
     assert none.exit_code == 0 and "0 of 0 hit(s)" in none.output
+
+
+# ------------------------------------------------------------------ found by mutation testing
+def test_a_quoted_single_word_is_that_form_only(msgs):
+    assert _seqs(msgs, "страх") == [1, 4]                     # any form of the word family
+    assert _seqs(msgs, '"страх"') == []                       # no message has the form страх itself
+    assert _seqs(msgs, '"страшно"') == [1, 4]                 # (the same spelling in Ukrainian)
+
+
+def test_only_excluded_words_are_refused_with_the_reason(msgs):
+    with pytest.raises(SearchError) as e:
+        search(msgs.conn, "-нас", Filters())
+    assert str(e.value) == ("query '-нас': a part with only excluded words (NOT/-) matches nothing;"
+                            " add a word to look for")
+
+
+def test_phrase_highlight_in_mixed_case_text_and_at_the_start_of_a_gloss(msgs):
+    (hit,) = search(msgs.conn, '"мама мне"', Filters())         # across a comma, capitalised
+    assert hit.highlights == [(0, 9)] and hit.text[0:9] == "Мама, мне"
+    from overheard.translate.stage import correct_gloss
+    correct_gloss(msgs, msgs.ids[2], "No food, no water, the commanders ran away.", actor="ana", reason="test")
+    (g,) = search(msgs.conn, '"no food"', Filters(), scope="gloss")
+    assert g.snippet == "**No food**, no water, the commanders ran away."
+
+
+def test_text_match_wins_over_gloss_match_for_a_glossed_utterance(msgs):
+    from overheard.translate.stage import correct_gloss
+    correct_gloss(msgs, msgs.ids[1], "Mum, I'm scared, they have been shelling us for three days.",
+                  actor="ana", reason="test")
+    (hit,) = search(msgs.conn, "обстреливают", Filters())
+    assert hit.via == "text" and hit.snippet.count("**") == 2
+
+
+def test_snippet_of_a_long_text_is_cut_around_the_match_with_ellipses():
+    from overheard.index.search import make_snippet
+    text = "слово " * 60 + "страшно " + "слово " * 60
+    at = text.index("страшно")
+    snip = make_snippet(text, [(at, at + 7)], width=60)
+    assert snip.startswith("…") and snip.endswith("…") and "**страшно**" in snip and len(snip) < 90
+    assert make_snippet(text, [], width=60) == text[:60] + "…"          # no match shown: the start
+    assert make_snippet("коротко", [], width=60) == "коротко"

@@ -44,29 +44,45 @@ def all_mutants() -> dict[str, list[str]]:
     return out
 
 
+def sample(per_module: int, seed: int) -> dict[str, list[str]]:
+    """The mutants to run per module: all, or ``per_module`` drawn with a fixed seed."""
+    out = {}
+    for module, keys in all_mutants().items():
+        if per_module and len(keys) > per_module:
+            keys = random.Random(f"{seed}:{module}").sample(keys, per_module)
+        out[module] = keys
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--per-module", type=int, default=60, help="mutants drawn per module (0: all)")
     ap.add_argument("--seed", type=int, default=20261203)
     ap.add_argument("--report", action="store_true", help="print the last run's table only")
+    ap.add_argument("--rerun-survivors", action="store_true",
+                    help="run the sample's surviving mutants again (after adding tests)")
     args = ap.parse_args()
+    chosen = sample(args.per_module, args.seed)
+    names = {k for keys in chosen.values() for k in keys}
+    if args.rerun_survivors:
+        chosen = {}
+        for key, _ in survivors(ROOT, names):
+            chosen.setdefault(key.split(".x")[0], []).append(key)
     if not args.report:
         # one mutmut run per module: a smaller set of tests per run, and a module whose run
         # fails does not stop the others
-        for module, keys in all_mutants().items():
-            if args.per_module and len(keys) > args.per_module:
-                keys = random.Random(f"{args.seed}:{module}").sample(keys, args.per_module)
+        for module, keys in chosen.items():
             print(f"{module}: {len(keys)} mutants to run", flush=True)
             done = subprocess.run(MUTMUT + ["run", "--max-children", "2", *keys], cwd=ROOT, check=False,
                                   capture_output=True, text=True)
             if done.returncode:
                 print(f"  mutmut failed on {module}: {done.stderr.strip().splitlines()[-1][:300]}", flush=True)
-    stats = collect(ROOT, checked_only=True)
+    stats = collect(ROOT, checked_only=True, names=names)
     if not stats:
         print("no results: run without --report first")
         return 1
     print(table(stats))
-    for key, status in survivors(ROOT):
+    for key, status in survivors(ROOT, names):
         print(f"{status:>10}  {key}")
     return 0
 

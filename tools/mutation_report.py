@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 
 
-def collect(root: Path = ROOT, checked_only: bool = False) -> dict[str, Counter]:
-    """Statuses per module; ``checked_only`` leaves out mutants not run (a sampled run)."""
+def collect(root: Path = ROOT, checked_only: bool = False, names: set[str] | None = None) -> dict[str, Counter]:
+    """Statuses per module; ``checked_only`` leaves out mutants not run; ``names``: only these."""
     from mutmut.stats import status_by_exit_code
     out: dict[str, Counter] = {}
     for meta in sorted((root / "mutants" / "src").rglob("*.py.meta")):
@@ -28,19 +28,21 @@ def collect(root: Path = ROOT, checked_only: bool = False) -> dict[str, Counter]
         module = str(meta.relative_to(root / "mutants"))[: -len(".meta")]
         c = out.setdefault(module, Counter())
         for key, code in data.get("exit_code_by_key", {}).items():
-            if code is None and checked_only:
+            if (code is None and checked_only) or (names is not None and key not in names):
                 continue
             c[status_by_exit_code[code]] += 1
     return out
 
 
-def survivors(root: Path = ROOT) -> list[tuple[str, str]]:
+def survivors(root: Path = ROOT, names: set[str] | None = None) -> list[tuple[str, str]]:
     from mutmut.stats import status_by_exit_code
     rows = []
     for meta in sorted((root / "mutants" / "src").rglob("*.py.meta")):
         data = json.loads(meta.read_text(encoding="utf-8"))
         for key, code in data.get("exit_code_by_key", {}).items():
             status = status_by_exit_code[code]
+            if names is not None and key not in names:
+                continue
             if code is not None and status not in KILLED:
                 rows.append((key, status))
     return rows

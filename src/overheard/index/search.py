@@ -232,12 +232,18 @@ def gloss_spans(gloss: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
     from .terms import lemmas_of
     wanted = {lemmas_of(w, "en")[0] for w, _, _ in parsed.words}
     spans = [m.span() for m in WORD_RE.finditer(gloss) if lemmas_of(m.group().lower(), "en")[0] in wanted]
-    lowered = gloss.lower()
-    for phrase in parsed.phrases:
-        start = lowered.find(phrase.lower())
-        if start >= 0:
-            spans.append((start, start + len(phrase)))
+    spans += [s for phrase in parsed.phrases for s in phrase_spans(gloss, phrase)]
     return sorted(set(spans))
+
+
+def phrase_spans(text: str, phrase: str) -> list[tuple[int, int]]:
+    """Where the phrase's words stand in ``text`` in order, whatever punctuation or spacing lies
+    between them (the full-text index matched them that way: "мама мне" in "Мама, мне")."""
+    words = [m.group() for m in WORD_RE.finditer(phrase)]
+    if not words:
+        return []
+    pattern = r"(?<!\w)" + r"\W+".join(re.escape(w) for w in words) + r"(?!\w)"
+    return [m.span() for m in re.finditer(pattern, text, re.IGNORECASE)]
 
 
 def current_glosses(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
@@ -250,12 +256,7 @@ def current_glosses(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
 
 def highlight_spans(text: str, lang: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
     """Character spans of the words in ``text`` that the query matched (any way)."""
-    spans: list[tuple[int, int]] = []
-    lowered = text.lower()
-    for phrase in parsed.phrases:
-        start = lowered.find(phrase.lower())
-        if start >= 0:
-            spans.append((start, start + len(phrase)))
+    spans = [s for phrase in parsed.phrases for s in phrase_spans(text, phrase)]
     if parsed.prefixes:
         for match in WORD_RE.finditer(text):
             if match.group().lower().startswith(tuple(parsed.prefixes)):

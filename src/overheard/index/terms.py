@@ -41,10 +41,6 @@ def _stemmer(name: str):
     return snowballstemmer.stemmer(name)
 
 
-def tokenize(text: str) -> list[re.Match]:
-    return list(WORD_RE.finditer(text))
-
-
 @lru_cache(maxsize=500_000)
 def lemmas_of(word: str, lang: str) -> tuple[str, ...]:
     """Normal forms of one lower-cased word (ё folded to е). Cyrillic words of unknown
