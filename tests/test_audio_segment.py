@@ -127,6 +127,21 @@ def test_call_mode_voice_note_and_bounded_chunks():
     for at, t in zip(ats, txs):
         assert abs(t.start_s - at) < 0.6 and t.duration_s < len(sp) / SAMPLE_RATE + 1.0
         assert t.mode == "call" and t.floor_dbfs is None
+        assert 0.5 < t.speech_s <= t.duration_s and t.speech_s != round(t.speech_s)   # ms, not whole seconds
+    assert [t.index for t in txs] == [0, 1, 2]
+
+
+def test_call_mode_without_vad_keeps_the_whole_chunk_from_its_first_sample():
+    x = decode_all(FIX / "ru_cmd_date.wav")
+    opts = SegmentOptions(mode="call", use_vad=False)
+    txs = [t for t, _ in segment_blocks(_blocks(x, 5.0), opts)]
+    assert txs and txs[0].start_s == 0.0 and txs[0].index == 0
+    assert abs(txs[-1].end_s - len(x) / SAMPLE_RATE) < 0.02
+
+
+def test_segment_file_uses_the_options_given(tmp_path):
+    txs = list(segment_file(DEMO, SegmentOptions(mode="call"), start_s=0.0))
+    assert txs and all(t.mode == "call" and t.params["mode"] == "call" for t in txs)
 
 
 def test_real_voice_note_call_mode():
