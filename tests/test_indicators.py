@@ -246,7 +246,7 @@ BROAD = [
 ]
 
 
-@pytest.mark.parametrize("lang,text,gold", BROAD, ids=[t[:40] for _, t, _ in BROAD])
+@pytest.mark.parametrize("lang,text,gold", BROAD, ids=[f"broad-{i:03d}" for i in range(len(BROAD))])
 def test_broadened_vocabulary(det, lang, text, gold):
     assert codes(det.analyze(text, lang)) == gold
 
@@ -489,7 +489,7 @@ ROUND3 = [
 ]
 
 
-@pytest.mark.parametrize("lang,text,gold", ROUND3, ids=[t[:40] for _, t, _ in ROUND3])
+@pytest.mark.parametrize("lang,text,gold", ROUND3, ids=[f"round3-{i:03d}" for i in range(len(ROUND3))])
 def test_round3_vocabulary(det, lang, text, gold):
     assert codes(det.analyze(text, lang)) == gold
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from mutation_report import collect, survivors, table  # noqa: E402
+from mutation_report import collect, survivors, table, with_status  # noqa: E402
 
 MUTMUT = [sys.executable, "-m", "mutmut"]
 
@@ -59,15 +59,18 @@ def main() -> int:
     ap.add_argument("--per-module", type=int, default=60, help="mutants drawn per module (0: all)")
     ap.add_argument("--seed", type=int, default=20261203)
     ap.add_argument("--report", action="store_true", help="print the last run's table only")
-    ap.add_argument("--rerun-survivors", action="store_true",
-                    help="run the sample's surviving mutants again (after adding tests)")
+    ap.add_argument("--rerun", default="", metavar="STATUSES",
+                    help="run again the sample's mutants with these results, comma-separated"
+                         " (e.g. survived,timeout after adding tests); the rest keep their results")
     args = ap.parse_args()
     chosen = sample(args.per_module, args.seed)
     names = {k for keys in chosen.values() for k in keys}
-    if args.rerun_survivors:
-        chosen = {}
-        for key, _ in survivors(ROOT, names):
-            chosen.setdefault(key.split(".x")[0], []).append(key)
+    # mutants already run keep their result (mutmut's cache); --rerun names results to run again
+    done = set(with_status(ROOT, names, {"killed", "survived", "timeout", "no tests", "suspicious", "skipped",
+                                          "segfault", "caught by type check"}))
+    again = set(with_status(ROOT, names, set(args.rerun.split(",")))) if args.rerun else set()
+    chosen = {m: [k for k in keys if k not in done or k in again] for m, keys in chosen.items()}
+    chosen = {m: keys for m, keys in chosen.items() if keys}
     if not args.report:
         # one mutmut run per module: a smaller set of tests per run, and a module whose run
         # fails does not stop the others

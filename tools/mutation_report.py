@@ -34,6 +34,17 @@ def collect(root: Path = ROOT, checked_only: bool = False, names: set[str] | Non
     return out
 
 
+def with_status(root: Path, names: set[str] | None, statuses: set[str]) -> list[str]:
+    """The mutants (of ``names``) whose last result is one of ``statuses``."""
+    from mutmut.stats import status_by_exit_code
+    out = []
+    for meta in sorted((root / "mutants" / "src").rglob("*.py.meta")):
+        for key, code in json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {}).items():
+            if (names is None or key in names) and code is not None and status_by_exit_code[code] in statuses:
+                out.append(key)
+    return out
+
+
 def survivors(root: Path = ROOT, names: set[str] | None = None) -> list[tuple[str, str]]:
     from mutmut.stats import status_by_exit_code
     rows = []
@@ -59,8 +70,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def table(stats: dict[str, Counter]) -> str:
-    lines = ["| module | mutants run | killed | survived | no tests | other | kill rate (95 % interval) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| module | mutants run | killed | of which by timeout | survived | no tests | other | kill rate (95 % interval) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     tot = Counter()
     for module, c in stats.items():
         n = sum(c.values())
@@ -68,14 +79,15 @@ def table(stats: dict[str, Counter]) -> str:
             continue
         killed = sum(c[s] for s in KILLED)
         other = n - killed - c["survived"] - c["no tests"]
-        tot.update({"n": n, "killed": killed, "survived": c["survived"], "no tests": c["no tests"], "other": other})
+        tot.update({"n": n, "killed": killed, "timeout": c["timeout"], "survived": c["survived"],
+                    "no tests": c["no tests"], "other": other})
         lo, hi = wilson(killed, n)
-        lines.append(f"| `{module}` | {n} | {killed} | {c['survived']} | {c['no tests']} | {other} | "
+        lines.append(f"| `{module}` | {n} | {killed} | {c['timeout']} | {c['survived']} | {c['no tests']} | {other} | "
                      f"{killed / n:.0%} ({lo:.0%}–{hi:.0%}) |")
     if tot["n"]:
         lo, hi = wilson(tot["killed"], tot["n"])
-        lines.append(f"| **all** | {tot['n']} | {tot['killed']} | {tot['survived']} | {tot['no tests']} | "
-                     f"{tot['other']} | **{tot['killed'] / tot['n']:.0%}** ({lo:.0%}–{hi:.0%}) |")
+        lines.append(f"| **all** | {tot['n']} | {tot['killed']} | {tot['timeout']} | {tot['survived']} | "
+                     f"{tot['no tests']} | {tot['other']} | **{tot['killed'] / tot['n']:.0%}** ({lo:.0%}–{hi:.0%}) |")
     return "\n".join(lines)
 
 
