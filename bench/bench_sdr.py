@@ -224,6 +224,15 @@ def bench_wer(meta: Path, lang: str = "ru") -> dict:
     demod = {f: np.concatenate(v) for f, v in demod.items()}
     n = len(next(iter(demod.values())))
     variants: dict[str, dict[float, np.ndarray]] = {"clean_audio": {}, "tx_band_audio": {}, "demodulated": demod}
+    # ablation of the demodulator's audio chain (issue 12: where do the WER points go?)
+    from overheard.sdr.pipeline import SdrOptions
+    for name, opts in (("demod_no_deemphasis", SdrOptions(deemphasis_us=0.0)),
+                       ("demod_band_100_7000", SdrOptions(audio_band_hz=(100.0, 7000.0))),
+                       ("demod_no_squelch", SdrOptions(squelch=False))):
+        per: dict[float, list] = {f: [] for f in chans}
+        for f, blk in iter_channels_audio(meta, chans, options=opts):
+            per[f].append(blk.samples)
+        variants[name] = {f: np.concatenate(v)[:n] for f, v in per.items()}
     for f in chans:
         c, b = np.zeros(n, np.float32), np.zeros(n, np.float32)
         for t in T:
