@@ -43,7 +43,7 @@ test: install
 screenshots: install
 	OVERHEARD_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_web_e2e.py
 
-# Mutation testing of the core (not part of `make test`): a fixed sample of 60 mutants per module,
+# Mutation testing of the core (not part of `make test`): a fixed sample of 30 mutants per module,
 # ~30-60 min on 2 cores (`tools/mutate.py --per-module 0` runs all ~6,000: many hours). Files and
 # tests are set in pyproject.toml [tool.mutmut]; the kill rates go to docs/testing.md.
 mutate: install
