@@ -132,13 +132,7 @@ def process_store(store: Store, *, model: str | None = None, lang: str | None = 
             status, error = "failed", problem
             report.failed.append(f"{src['original_name']} (source {src['id']}): {problem}")
         except BaseException as exc:   # interrupted or a bug: record it, keep what is stored, re-raise
-            with store.transaction():
-                store.conn.execute("UPDATE processing SET status = 'interrupted', error = ?, updated_at = ?"
-                                   " WHERE source_id = ?", (f"{type(exc).__name__}: {exc}"[:500], utc_now(), src["id"]))
-                store.finish_run(run_id, "interrupted")
-                store.audit("process", f"source:{src['sha256']}", {
-                    "source_id": src["id"], "run_id": run_id, "status": "interrupted",
-                    "error": f"{type(exc).__name__}", "transmissions_added": n})
+            _interrupted(store, src, run_id, exc, n)
             raise
         if status == "done":      # a failed source's length is not audio processed
             report.audio_s += max(0.0, (src["duration_s"] or 0.0) - resume)
@@ -165,6 +159,17 @@ def _claim(store: Store, src, lm, params: dict, report: ProcessReport) -> int | 
         store.conn.execute("UPDATE processing SET status = 'running', run_id = ?, error = NULL, claimed_by = ?,"
                            " updated_at = ? WHERE source_id = ?", (run_id, _me(), utc_now(), src["id"]))
     return run_id
+
+
+def _interrupted(store: Store, src, run_id: int, exc: BaseException, n: int, **extra) -> None:
+    """Record a source's run as interrupted (what is stored stays; the next run resumes it)."""
+    with store.transaction():
+        store.conn.execute("UPDATE processing SET status = 'interrupted', error = ?, updated_at = ?"
+                           " WHERE source_id = ?", (f"{type(exc).__name__}: {exc}"[:500], utc_now(), src["id"]))
+        store.finish_run(run_id, "interrupted")
+        store.audit("process", f"source:{src['sha256']}", {
+            "source_id": src["id"], "run_id": run_id, "status": "interrupted",
+            "error": type(exc).__name__, "transmissions_added": n, **extra})
 
 
 def _finish(store: Store, src, run_id: int, status: str, error: str | None, n: int, lm, **where) -> None:
@@ -229,13 +234,7 @@ def _process_on(executor, store: Store, todo: list, lm, report: ProcessReport, *
                 on_result(src, result)
     except BaseException as exc:     # interrupted: what is written stays; the rest resumes next time
         for src, run_id, _ in claimed.values():
-            with store.transaction():
-                store.conn.execute("UPDATE processing SET status = 'interrupted', error = ?, updated_at = ?"
-                                   " WHERE source_id = ?", (f"{type(exc).__name__}: {exc}"[:500], utc_now(), src["id"]))
-                store.finish_run(run_id, "interrupted")
-                store.audit("process", f"source:{src['sha256']}", {
-                    "source_id": src["id"], "run_id": run_id, "status": "interrupted",
-                    "error": type(exc).__name__, "transmissions_added": 0, **desc})
+            _interrupted(store, src, run_id, exc, 0, **desc)
         raise
     finally:
         executor.close()
